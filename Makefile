@@ -1,0 +1,35 @@
+# Paydesk: two commands for a new user.
+#   make demo   set up .venv from the lock file and open the demo firm
+#   make test   set up .venv the same way and run the whole test suite
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PG_URL ?= postgresql://postgres@127.0.0.1:5432/test
+
+.PHONY: demo test lint clean-venv
+
+# The virtual environment is rebuilt when the lock file or pyproject.toml changes.
+$(VENV): $(BIN)/.installed
+$(BIN)/.installed: requirements.lock pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade "pip>=24"
+	$(BIN)/python -m pip install --quiet -r requirements.lock
+	$(BIN)/python -m pip install --quiet --no-deps --config-settings editable_mode=compat -e .
+	touch $@
+
+demo: $(VENV)
+	$(BIN)/paydesk demo
+
+lint: $(VENV)
+	$(BIN)/ruff check .
+	$(BIN)/lint-imports
+
+# PostgreSQL tests run when the server answers; CI (.ci/run) makes them mandatory.
+test: $(VENV) lint
+	@if [ -z "$$PAYDESK_TEST_POSTGRES_URL" ] && $(BIN)/python -c "import psycopg2,sys; psycopg2.connect('$(PG_URL)', connect_timeout=3).close()" 2>/dev/null; then \
+		export PAYDESK_TEST_POSTGRES_URL='$(PG_URL)'; \
+	fi; \
+	$(BIN)/python -m pytest -n auto --dist loadgroup $(PYTEST_ARGS)
+
+clean-venv:
+	rm -rf $(VENV)

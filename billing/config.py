@@ -1,0 +1,266 @@
+"""Paydesk's settings: loaded once, from a TOML file, then the environment, then flags.
+
+The result is a frozen `Settings` value handed to the factory; nothing reads the
+environment after start-up. A wrong value raises `ConfigError` naming the setting and
+what is allowed (never echoing a secret).
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+
+APP_NAME = "paydesk"
+
+
+class ConfigError(ValueError):
+    """A setting has a value Paydesk cannot use; the message names it."""
+
+
+@dataclass(frozen=True)
+class StripeSettings:
+    # None means "no Stripe account configured": the demo starts the in-process sandbox.
+    api_key: str | None = None
+    api_base: str | None = None
+    max_network_retries: int = 2
+    timeout_seconds: float = 30.0
+    # Keyed card entry in live mode needs Stripe's raw-card-data access for the account.
+    raw_card_data_access: bool = False
+
+    @property
+    def test_mode(self) -> bool:
+        return self.api_key is None or self.api_key.startswith(("sk_test_", "rk_test_"))
+
+
+@dataclass(frozen=True)
+class SmtpSettings:
+    host: str | None = None
+    port: int = 587
+    username: str | None = None
+    password: str | None = None
+    starttls: bool = True
+    sender: str = "Paydesk <payments@localhost>"
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.host)
+
+
+@dataclass(frozen=True)
+class KioskSettings:
+    idle_seconds: int = 120
+
+
+@dataclass(frozen=True)
+class SshSettings:
+    host: str = "127.0.0.1"
+    port: int = 2222
+    mode: str = "demo"
+    host_key_path: str | None = None
+    # Passwords for kiosk/desk modes: user name -> password.
+    passwords: Mapping[str, str] = field(default_factory=dict)
+    authorized_keys_path: str | None = None
+    max_sessions: int = 20
+    idle_timeout_seconds: int = 900
+    # demo mode: "per-connection" gives each connection a throwaway database.
+    demo_database: str = "per-connection"
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str
+    outbox_dir: str
+    terminal: str
+    stripe: StripeSettings = field(default_factory=StripeSettings)
+    smtp: SmtpSettings = field(default_factory=SmtpSettings)
+    kiosk: KioskSettings = field(default_factory=KioskSettings)
+    ssh: SshSettings = field(default_factory=SshSettings)
+
+
+def default_config_path() -> Path:
+    """The TOML file read when no `--config` is given."""
+    return Path(platformdirs.user_config_dir(APP_NAME)) / "config.toml"
+
+
+def default_data_dir() -> Path:
+    return Path(platformdirs.user_data_dir(APP_NAME))
+
+
+def defaults() -> Settings:
+    data = default_data_dir()
+    return Settings(
+        database_url=str(data / "paydesk.db"),
+        outbox_dir=str(data / "outbox"),
+        terminal=socket.gethostname() or "terminal",
+    )
+
+
+# setting name -> environment variable
+ENVIRONMENT = {
+    "database.url": "PAYDESK_DATABASE_URL",
+    "stripe.api_key": "STRIPE_API_KEY",
+    "stripe.api_base": "PAYDESK_STRIPE_API_BASE",
+    "stripe.max_network_retries": "PAYDESK_STRIPE_MAX_NETWORK_RETRIES",
+    "stripe.timeout_seconds": "PAYDESK_STRIPE_TIMEOUT_SECONDS",
+    "stripe.raw_card_data_access": "PAYDESK_STRIPE_RAW_CARD_DATA_ACCESS",
+    "smtp.host": "PAYDESK_SMTP_HOST",
+    "smtp.port": "PAYDESK_SMTP_PORT",
+    "smtp.username": "PAYDESK_SMTP_USERNAME",
+    "smtp.password": "PAYDESK_SMTP_PASSWORD",
+    "smtp.starttls": "PAYDESK_SMTP_STARTTLS",
+    "smtp.sender": "PAYDESK_SMTP_SENDER",
+    "paydesk.outbox_dir": "PAYDESK_OUTBOX_DIR",
+    "paydesk.terminal": "PAYDESK_TERMINAL",
+    "kiosk.idle_seconds": "PAYDESK_KIOSK_IDLE_SECONDS",
+}
+
+_SECRET = {"stripe.api_key", "smtp.password", "ssh.passwords"}
+_TOP_LEVEL = {"database.url": "database_url", "paydesk.outbox_dir": "outbox_dir",
+              "paydesk.terminal": "terminal"}
+_SECTIONS = {"stripe": StripeSettings, "smtp": SmtpSettings, "kiosk": KioskSettings,
+             "ssh": SshSettings}
+
+
+def _coerce(name: str, raw: Any, kind: Any) -> Any:
+    """Turn a TOML or environment value into the setting's type, or raise ConfigError."""
+    shown = "(hidden)" if name in _SECRET else repr(raw)
+    kind_s = str(kind)
+    if "Mapping" in kind_s:
+        if not isinstance(raw, Mapping) or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in raw.items()
+        ):
+            raise ConfigError(f"{name} must be a table of user = \"password\" strings")
+        return dict(raw)
+    if kind_s.startswith("bool"):
+        if isinstance(raw, bool):
+            return raw
+        text = str(raw).strip().lower()
+        if text in {"1", "true", "yes", "on"}:
+            return True
+        if text in {"0", "false", "no", "off"}:
+            return False
+        raise ConfigError(f"{name} must be true or false, got {shown}")
+    if kind_s.startswith("int"):
+        try:
+            value = int(str(raw).strip()) if not isinstance(raw, bool) else None
+        except ValueError:
+            value = None
+        if value is None or value < 0:
+            raise ConfigError(f"{name} must be a whole number of 0 or more, got {shown}")
+        return value
+    if kind_s.startswith("float"):
+        try:
+            value = float(str(raw).strip())
+        except ValueError:
+            value = -1.0
+        if not value > 0 or value != value or value == float("inf"):
+            raise ConfigError(f"{name} must be a number of seconds above 0, got {shown}")
+        return value
+    if not isinstance(raw, str | int | float) or isinstance(raw, bool):
+        raise ConfigError(f"{name} must be text, got {shown}")
+    text = str(raw).strip()
+    return text or None if "None" in kind_s else text
+
+
+def _validate(settings: Settings) -> Settings:
+    key = settings.stripe.api_key
+    if key is not None and not key.startswith(("sk_test_", "sk_live_", "rk_test_", "rk_live_")):
+        raise ConfigError(
+            "stripe.api_key (STRIPE_API_KEY) must be a secret or restricted key starting "
+            "with sk_test_, sk_live_, rk_test_ or rk_live_"
+        )
+    base = settings.stripe.api_base
+    if base is not None and not base.startswith(("http://", "https://")):
+        raise ConfigError(
+            f"stripe.api_base (PAYDESK_STRIPE_API_BASE) must be an http:// or https:// URL, got {base!r}"
+        )
+    url = settings.database_url
+    if not url:
+        raise ConfigError("database.url must be a SQLite file path or a postgresql:// URL")
+    if "://" in url and not url.startswith(("postgresql://", "postgres://", "sqlite:///")):
+        raise ConfigError(
+            f"database.url must be a SQLite file path, sqlite:///PATH or a postgresql:// URL, got {url.split('://')[0]}://..."
+        )
+    if settings.smtp.port < 1 or settings.smtp.port > 65535:
+        raise ConfigError(f"smtp.port must be between 1 and 65535, got {settings.smtp.port}")
+    if settings.ssh.mode not in {"kiosk", "demo", "desk"}:
+        raise ConfigError(f"ssh.mode must be one of kiosk, demo, desk, got {settings.ssh.mode!r}")
+    if settings.ssh.demo_database not in {"per-connection", "shared"}:
+        raise ConfigError(
+            f"ssh.demo_database must be per-connection or shared, got {settings.ssh.demo_database!r}"
+        )
+    if settings.kiosk.idle_seconds < 5:
+        raise ConfigError(
+            f"kiosk.idle_seconds must be at least 5, got {settings.kiosk.idle_seconds}"
+        )
+    return settings
+
+
+def _apply(settings: Settings, name: str, raw: Any) -> Settings:
+    if name in _TOP_LEVEL:
+        attr = _TOP_LEVEL[name]
+        return replace(settings, **{attr: _coerce(name, raw, str)})
+    section, _, key = name.partition(".")
+    cls = _SECTIONS.get(section)
+    if cls is None:
+        raise ConfigError(f"unknown setting {name!r}")
+    kinds = {f.name: f.type for f in fields(cls)}
+    if key not in kinds:
+        allowed = ", ".join(f"{section}.{k}" for k in kinds)
+        raise ConfigError(f"unknown setting {name!r}; {section} takes {allowed}")
+    current = getattr(settings, section)
+    return replace(settings, **{section: replace(current, **{key: _coerce(name, raw, kinds[key])})})
+
+
+def _flatten(table: Mapping[str, Any], path: str) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in table.items():
+        if not isinstance(key, str):
+            continue
+        if not isinstance(value, Mapping):
+            raise ConfigError(f"{path}: {key!r} must be a section such as [database] or [stripe]")
+        for inner, v in value.items():
+            out[f"{key}.{inner}"] = v
+    return out
+
+
+def load_settings(
+    config_path: str | os.PathLike[str] | None = None,
+    environ: Mapping[str, str] | None = None,
+    overrides: Mapping[str, Any] | None = None,
+) -> Settings:
+    """Settings from the TOML file, then the environment, then `overrides` (flags).
+
+    `config_path` None reads the default file if it exists; a path given explicitly
+    must exist. `overrides` uses setting names such as ``"database.url"``; None values
+    are ignored (a flag not given).
+    """
+    environ = os.environ if environ is None else environ
+    settings = defaults()
+    path = Path(config_path) if config_path is not None else default_config_path()
+    if path.exists():
+        try:
+            table = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+            raise ConfigError(f"config file {path}: not valid TOML ({exc})") from None
+        for name, raw in _flatten(table, str(path)).items():
+            settings = _apply(settings, name, raw)
+    elif config_path is not None:
+        raise ConfigError(f"config file {path} does not exist")
+    for name, var in ENVIRONMENT.items():
+        if environ.get(var, "") != "":
+            try:
+                settings = _apply(settings, name, environ[var])
+            except ConfigError as exc:
+                raise ConfigError(f"{var}: {exc}") from None
+    for name, raw in (overrides or {}).items():
+        if raw is not None:
+            settings = _apply(settings, name, raw)
+    return _validate(settings)

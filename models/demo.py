@@ -1,0 +1,183 @@
+"""The demo firm, Harbor & Vale LLP: the same data every time it is seeded.
+
+Dana Whitfield's invoices are exactly those the demo walk-through and the tests rely on;
+the other clients are generated from a fixed seed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from dataclasses import dataclass
+
+from models.db import database
+from models.firm import Case, Client, Firm, PortalAccount, Staff
+from models.invoices import Invoice, InvoiceLine, InvoiceShare, PaymentPlan, PlanInstalment
+from models.payments import Checkout, InvoicePayment
+from models.records import AuditEntry
+from models.security import hash_payment_code, hash_secret
+
+FIRM_NAME = "Harbor & Vale LLP"
+DEMO_STAFF = (("Front Desk", "front_desk", "2468"), ("Avery Admin", "admin", "1357"))
+DANA_EMAIL = "dana.whitfield@example.com"
+DANA_PASSWORD = "demo-dana"  # noqa: S105 - the published demo sign-in
+# Seeded timestamps are fixed so that every seed gives the same rows.
+SEEDED_AT = dt.datetime(2026, 10, 1, 9, 0, 0)
+BASE_DATE = dt.date(2026, 9, 1)
+
+
+@dataclass(frozen=True)
+class _DemoInvoice:
+    number: str
+    case: str
+    total: int
+    paid: int
+    shares: tuple[tuple[str, str | None], ...]  # (channel, payment code for links)
+    status: str = "issued"
+    plan: int = 0  # number of monthly instalments
+
+
+DANA_CASES = (
+    ("WHI-2024-017", "Whitfield v. Marlow Construction"),
+    ("WHI-2025-003", "Estate of Harold Whitfield"),
+    ("WHI-2025-021", "Whitfield Trust Amendment"),
+)
+DANA_INVOICES = (
+    _DemoInvoice("INV-1001", "WHI-2024-017", 125000, 0, (("email", None),)),
+    _DemoInvoice("INV-1004", "WHI-2024-017", 83050, 30000, (("portal", None),)),
+    _DemoInvoice("INV-1009", "WHI-2024-017", 240000, 0, (("email", None),), plan=4),
+    _DemoInvoice("INV-1012", "WHI-2025-003", 47500, 0, (("portal", None),)),
+    _DemoInvoice("INV-1013", "WHI-2025-003", 19000, 0, (("text_link", "LINK-1013"),)),
+    _DemoInvoice("INV-1015", "WHI-2025-003", 64000, 0, (), status="draft"),
+    _DemoInvoice("INV-1020", "WHI-2025-021", 30000, 30000, (("email", None),)),
+    _DemoInvoice(
+        "INV-1021", "WHI-2025-021", 9525, 0, (("email", None), ("copied_link", "LINK-1021"))
+    ),
+)
+
+_FIRST = ("Marcus", "Priya", "Elena", "Tobias", "Grace", "Omar", "Lena", "Victor", "Hana",
+          "Samuel", "Ines", "Felix", "Rosa", "Kenji", "Adaeze", "Noah", "Sofia", "Liam",
+          "Maya", "Daniel", "Clara", "Ibrahim")
+_LAST = ("Okafor", "Lindqvist", "Moreau", "Patel", "Castillo", "Nakamura", "Brennan",
+         "Haddad", "Kowalski", "Ferreira", "Osei", "Duarte", "Whitaker", "Yamada", "Novak",
+         "Achebe", "Larsen", "Quinn", "Romero", "Stein", "Varga", "Zhou")
+_MATTERS = ("Lease Dispute", "Estate Planning", "Contract Review", "Employment Claim",
+            "Property Purchase", "Custody Agreement", "Business Formation", "Trademark Filing")
+_SERVICES = ("Consultation", "Drafting and review", "Court filing fees", "Correspondence",
+             "Research memorandum", "Hearing attendance", "Document production", "Mediation")
+
+
+def _lines(rng: random.Random, total: int) -> list[int]:
+    """Split `total` into 1-4 positive line amounts."""
+    count = rng.randint(1, 4) if total >= 400 else 1
+    cuts = sorted(rng.sample(range(1, total // 100), count - 1)) if count > 1 else []
+    points = [0, *(c * 100 for c in cuts), total]
+    return [b - a for a, b in zip(points, points[1:], strict=False)]
+
+
+def _add_invoice(firm, client, case, spec: _DemoInvoice, issue: dt.date, rng, staff) -> Invoice:
+    invoice = Invoice.create(
+        firm=firm, case=case, client=client, number=spec.number, issue_date=issue,
+        due_date=issue + dt.timedelta(days=30), status=spec.status, currency=firm.currency,
+        total_minor=spec.total, paid_minor=spec.paid,
+    )
+    for position, amount in enumerate(_lines(rng, spec.total), start=1):
+        InvoiceLine.create(
+            invoice=invoice, position=position, service_date=issue - dt.timedelta(days=position),
+            description=rng.choice(_SERVICES), amount_minor=amount,
+        )
+    for channel, code in spec.shares:
+        InvoiceShare.create(
+            invoice=invoice, channel=channel, shared_at=SEEDED_AT,
+            recipient=client.email if channel in ("email", "portal") else client.phone,
+            code_hash=hash_payment_code(code) if code else None,
+        )
+    if spec.plan:
+        plan = PaymentPlan.create(invoice=invoice, created_at=SEEDED_AT)
+        for sequence in range(1, spec.plan + 1):
+            PlanInstalment.create(
+                plan=plan, sequence=sequence, amount_minor=spec.total // spec.plan,
+                due_date=(issue.replace(day=1) + dt.timedelta(days=31 * sequence)).replace(day=1),
+            )
+    if spec.paid:
+        _record_earlier_payment(firm, client, invoice, spec.paid, staff)
+    return invoice
+
+
+def _record_earlier_payment(firm, client, invoice, amount: int, staff) -> None:
+    """A check received before the demo starts, so paid amounts have their history."""
+    checkout = Checkout.create(
+        firm=firm, client=client, payer_kind="staff", staff=staff, payer_email=client.email,
+        method="check", status="succeeded", currency=invoice.currency, total_minor=amount,
+        reference=f"CHK-{invoice.number[-4:]}", terminal="demo-seed",
+        created_at=SEEDED_AT, updated_at=SEEDED_AT,
+    )
+    payment = InvoicePayment.create(
+        checkout=checkout, invoice=invoice, amount_minor=amount, status="recorded",
+        completed_at=SEEDED_AT,
+    )
+    payment.receipt_number = f"R-{payment.id:06d}"
+    payment.save()
+    AuditEntry.create(
+        at=SEEDED_AT, actor=f"staff:{staff.name}", action="offline_payment.record",
+        subject=f"invoice:{invoice.number}", result="recorded", terminal="demo-seed",
+        details=f"check {checkout.reference} amount_minor={amount}",
+    )
+
+
+def seed_demo() -> bool:
+    """Create the demo firm in the bound database. Returns False (and changes nothing)
+    when the demo firm is already there."""
+    with database.atomic():
+        if Firm.select().where(Firm.name == FIRM_NAME).exists():
+            return False
+        rng = random.Random(20241017)  # noqa: S311 - demo data, not secrets
+        firm = Firm.create(
+            name=FIRM_NAME, currency="USD", locale="en_US", online_payments_enabled=True,
+            multi_invoice_payments_enabled=True, statement_descriptor_prefix="HARBORVALE",
+        )
+        staff = [
+            Staff.create(firm=firm, name=name, role=role, pin_hash=hash_secret(pin))
+            for name, role, pin in DEMO_STAFF
+        ]
+        dana = Client.create(firm=firm, name="Dana Whitfield", email=DANA_EMAIL,
+                             phone="+1 555 0100")
+        PortalAccount.create(client=dana, email=DANA_EMAIL,
+                             password_hash=hash_secret(DANA_PASSWORD))
+        cases = {
+            number: Case.create(firm=firm, client=dana, number=number, title=title)
+            for number, title in DANA_CASES
+        }
+        for i, spec in enumerate(DANA_INVOICES):
+            _add_invoice(firm, dana, cases[spec.case], spec,
+                         BASE_DATE + dt.timedelta(days=3 * i), rng, staff[0])
+        _seed_other_clients(firm, rng, staff[0])
+    return True
+
+
+def _seed_other_clients(firm, rng: random.Random, staff) -> None:
+    taken = {spec.number for spec in DANA_INVOICES}
+    numbers = (f"INV-{n}" for n in range(1001, 2000) if f"INV-{n}" not in taken)
+    for index in range(22):
+        first, last = _FIRST[index], _LAST[index]
+        client = Client.create(
+            firm=firm, name=f"{first} {last}", email=f"{first}.{last}@example.com".lower(),
+            phone=f"+1 555 01{index + 10:02d}",
+        )
+        if index % 3 == 0:
+            PortalAccount.create(client=client, email=client.email,
+                                 password_hash=hash_secret(f"demo-{first.lower()}"))
+        for c in range(1 + index % 2):
+            case = Case.create(
+                firm=firm, client=client, number=f"{last[:3].upper()}-2025-{index * 2 + c + 30:03d}",
+                title=f"{last} {rng.choice(_MATTERS)}",
+            )
+            for _ in range(rng.randint(1, 3)):
+                total = rng.randint(8, 400) * 2500
+                paid = rng.choice((0, 0, 0, total // 2))
+                channel = rng.choice(("email", "portal", "email", "text_link"))
+                code = f"LINK-{rng.randint(100000, 999999)}" if channel == "text_link" else None
+                spec = _DemoInvoice(next(numbers), case.number, total, paid, ((channel, code),),
+                                    status=rng.choice(("issued", "issued", "issued", "draft")))
+                _add_invoice(firm, client, case, spec,
+                             BASE_DATE + dt.timedelta(days=rng.randint(0, 60)), rng, staff)

@@ -1,0 +1,97 @@
+"""Checkouts (one payment action), the invoice payments they hold, and refunds."""
+
+from __future__ import annotations
+
+import peewee as pw
+
+from models.db import BaseModel, MinorUnitsField
+from models.firm import Client, Firm, Staff, utcnow
+from models.invoices import Invoice
+
+PAYER_KINDS = ("client", "staff", "code")
+METHODS = ("card_keyed", "card_saved", "card_reader", "check", "cash", "bank_transfer")
+OFFLINE_METHODS = ("check", "cash", "bank_transfer")
+CHECKOUT_STATUSES = (
+    "reserved", "authorizing", "capturing", "cancelling", "succeeded", "failed",
+    "cancelled", "verifying",
+)
+PAYMENT_STATUSES = (
+    "pending", "authorizing", "authorized", "capturing", "captured", "declined",
+    "cancelling", "cancelled", "failed", "verifying", "recorded",
+)
+REFUND_STATUSES = ("pending", "succeeded", "failed", "verifying")
+
+
+def _one_of(column: str, values: tuple[str, ...]) -> pw.Check:
+    return pw.Check(f"{column} IN ({', '.join(repr(v) for v in values)})")
+
+
+class Checkout(BaseModel):
+    firm = pw.ForeignKeyField(Firm, backref="checkouts", on_delete="RESTRICT")
+    client = pw.ForeignKeyField(Client, backref="checkouts", on_delete="RESTRICT")
+    payer_kind = pw.CharField(max_length=10, constraints=[_one_of("payer_kind", PAYER_KINDS)])
+    staff = pw.ForeignKeyField(Staff, null=True, backref="checkouts", on_delete="RESTRICT")
+    payer_email = pw.CharField(max_length=254, null=True)
+    method = pw.CharField(max_length=20, constraints=[_one_of("method", METHODS)])
+    status = pw.CharField(
+        max_length=20, default="reserved", constraints=[_one_of("status", CHECKOUT_STATUSES)]
+    )
+    currency = pw.CharField(max_length=3)
+    total_minor = MinorUnitsField(constraints=[pw.Check("total_minor > 0")])
+    # Stored before the calls they key, so a replay after a crash is the same request.
+    customer_key = pw.CharField(max_length=80, unique=True, null=True)
+    payment_method_key = pw.CharField(max_length=80, unique=True, null=True)
+    stripe_customer_id = pw.CharField(max_length=64, null=True)
+    payment_method_id = pw.CharField(max_length=64, null=True)
+    card_brand = pw.CharField(max_length=20, null=True)
+    card_last4 = pw.CharField(max_length=4, null=True)
+    # Offline payments: the check number, transfer reference, ...
+    reference = pw.CharField(max_length=120, null=True)
+    failure_message = pw.TextField(null=True)
+    terminal = pw.CharField(max_length=120)
+    created_at = pw.DateTimeField(default=utcnow, index=True)
+    updated_at = pw.DateTimeField(default=utcnow)
+
+
+class InvoicePayment(BaseModel):
+    checkout = pw.ForeignKeyField(Checkout, backref="payments", on_delete="RESTRICT")
+    invoice = pw.ForeignKeyField(Invoice, backref="payments", on_delete="RESTRICT")
+    position = pw.IntegerField(default=0)
+    amount_minor = MinorUnitsField(constraints=[pw.Check("amount_minor > 0")])
+    refunded_minor = MinorUnitsField(
+        default=0,
+        constraints=[pw.Check("refunded_minor >= 0"), pw.Check("refunded_minor <= amount_minor")],
+    )
+    status = pw.CharField(
+        max_length=20, default="pending", constraints=[_one_of("status", PAYMENT_STATUSES)]
+    )
+    authorize_key = pw.CharField(max_length=80, unique=True, null=True)
+    capture_key = pw.CharField(max_length=80, unique=True, null=True)
+    cancel_key = pw.CharField(max_length=80, unique=True, null=True)
+    stripe_payment_intent_id = pw.CharField(max_length=64, unique=True, null=True)
+    stripe_charge_id = pw.CharField(max_length=64, unique=True, null=True)
+    failure_code = pw.CharField(max_length=60, null=True)
+    decline_code = pw.CharField(max_length=60, null=True)
+    failure_message = pw.TextField(null=True)
+    receipt_number = pw.CharField(max_length=20, unique=True, null=True)
+    completed_at = pw.DateTimeField(null=True)
+
+    class Meta:
+        indexes = ((("checkout", "invoice"), True),)
+
+
+class Refund(BaseModel):
+    invoice_payment = pw.ForeignKeyField(InvoicePayment, backref="refunds", on_delete="RESTRICT")
+    amount_minor = MinorUnitsField(constraints=[pw.Check("amount_minor > 0")])
+    reason = pw.TextField()
+    staff = pw.ForeignKeyField(Staff, backref="refunds", on_delete="RESTRICT")
+    status = pw.CharField(
+        max_length=20, default="pending", constraints=[_one_of("status", REFUND_STATUSES)]
+    )
+    idempotency_key = pw.CharField(max_length=80, unique=True)
+    stripe_refund_id = pw.CharField(max_length=64, unique=True, null=True)
+    failure_message = pw.TextField(null=True)
+    receipt_number = pw.CharField(max_length=20, unique=True, null=True)
+    terminal = pw.CharField(max_length=120)
+    created_at = pw.DateTimeField(default=utcnow)
+    completed_at = pw.DateTimeField(null=True)

@@ -1,0 +1,171 @@
+"""What a payer may see: the payable invoices of a client, and the invoice a code opens.
+
+Both return plain frozen values, never ORM rows, and run a fixed number of queries
+whatever the number of invoices.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass
+
+import peewee as pw
+
+from models.firm import Case, Client
+from models.invoices import (
+    LINK_CHANNELS,
+    LISTING_CHANNELS,
+    Invoice,
+    InvoiceShare,
+    PaymentPlan,
+    PlanInstalment,
+)
+from models.money import Money
+from models.security import hash_payment_code
+
+
+@dataclass(frozen=True)
+class InstalmentDue:
+    """The part of a payment plan to pay now: what remains of the first instalment
+    not yet covered by what was paid."""
+
+    amount: Money
+    due_date: dt.date
+    sequence: int
+    of: int
+    overdue: bool
+
+
+@dataclass(frozen=True)
+class PayableInvoice:
+    invoice_id: int
+    number: str
+    client_id: int
+    case_number: str
+    case_title: str
+    issue_date: dt.date
+    due_date: dt.date
+    total: Money
+    paid: Money
+    instalment_due: InstalmentDue | None = None
+
+    @property
+    def balance(self) -> Money:
+        return self.total - self.paid
+
+    @property
+    def currency(self) -> str:
+        return self.total.currency
+
+
+def _issued_with_balance() -> pw.Expression:
+    return (Invoice.status == "issued") & (Invoice.paid_minor < Invoice.total_minor)
+
+
+def _instalments_due(
+    invoice_ids: list[int], paid: dict[int, int], currency: dict[int, str], today: dt.date
+) -> dict[int, InstalmentDue]:
+    """One query for the plans of all the given invoices."""
+    if not invoice_ids:
+        return {}
+    rows = (
+        PlanInstalment.select(
+            PaymentPlan.invoice_id.alias("invoice_id"),
+            PlanInstalment.sequence,
+            PlanInstalment.due_date,
+            PlanInstalment.amount_minor,
+        )
+        .join(PaymentPlan)
+        .where(PaymentPlan.invoice.in_(invoice_ids))
+        .order_by(PaymentPlan.invoice, PlanInstalment.sequence)
+        .dicts()
+    )
+    schedules: dict[int, list[dict]] = defaultdict(list)
+    for row in rows:
+        schedules[row["invoice_id"]].append(row)
+    due: dict[int, InstalmentDue] = {}
+    for invoice_id, schedule in schedules.items():
+        covered = paid[invoice_id]
+        cumulative = 0
+        for row in schedule:
+            cumulative += row["amount_minor"]
+            if cumulative > covered:
+                due[invoice_id] = InstalmentDue(
+                    amount=Money(cumulative - covered, currency[invoice_id]),
+                    due_date=row["due_date"],
+                    sequence=row["sequence"],
+                    of=len(schedule),
+                    overdue=row["due_date"] < today,
+                )
+                break
+    return due
+
+
+def _to_values(rows: list[dict], today: dt.date) -> list[PayableInvoice]:
+    paid = {r["id"]: r["paid_minor"] for r in rows}
+    currency = {r["id"]: r["currency"] for r in rows}
+    due = _instalments_due(list(paid), paid, currency, today)
+    return [
+        PayableInvoice(
+            invoice_id=r["id"],
+            number=r["number"],
+            client_id=r["client"],
+            case_number=r["case_number"],
+            case_title=r["case_title"],
+            issue_date=r["issue_date"],
+            due_date=r["due_date"],
+            total=Money(r["total_minor"], r["currency"]),
+            paid=Money(r["paid_minor"], r["currency"]),
+            instalment_due=due.get(r["id"]),
+        )
+        for r in rows
+    ]
+
+
+def _invoice_columns() -> pw.ModelSelect:
+    return Invoice.select(
+        Invoice.id, Invoice.number, Invoice.client, Invoice.issue_date, Invoice.due_date,
+        Invoice.total_minor, Invoice.paid_minor, Invoice.currency,
+        Case.number.alias("case_number"), Case.title.alias("case_title"),
+    ).join(Case)
+
+
+def payable_invoices(
+    client: Client | int, *, today: dt.date | None = None
+) -> list[PayableInvoice]:
+    """The invoices on the client's payment page, across all their cases: issued, with a
+    balance, and shared with the client by email or through the portal. An invoice shared
+    only by a payment link is left off. Two queries, whatever the number of invoices.
+    Ordered by case, then due date, then number."""
+    client_id = client if isinstance(client, int) else client.id
+    listed = InvoiceShare.select(InvoiceShare.id).where(
+        (InvoiceShare.invoice == Invoice.id) & InvoiceShare.channel.in_(LISTING_CHANNELS)
+    )
+    rows = list(
+        _invoice_columns()
+        .where((Invoice.client == client_id) & _issued_with_balance() & pw.fn.EXISTS(listed))
+        .order_by(Case.number, Invoice.due_date, Invoice.number)
+        .dicts()
+    )
+    return _to_values(rows, today or dt.date.today())
+
+
+def invoice_for_payment_code(
+    code: str, *, today: dt.date | None = None
+) -> PayableInvoice | None:
+    """The one invoice a payment code opens, if it is still issued with a balance;
+    None for an unknown code or an invoice with nothing left to pay."""
+    if not code or not code.strip():
+        return None
+    rows = list(
+        _invoice_columns()
+        .join_from(Invoice, InvoiceShare)
+        .where(
+            (InvoiceShare.code_hash == hash_payment_code(code))
+            & InvoiceShare.channel.in_(LINK_CHANNELS)
+            & _issued_with_balance()
+        )
+        .dicts()
+    )
+    return _to_values(rows, today or dt.date.today())[0] if rows else None
