@@ -1,0 +1,138 @@
+"""What the screens and the command line may ask of billing: the `DeskApi` protocol.
+
+`billing.desk.Desk` implements it over the database and the Stripe gateway; the screens
+depend only on this protocol and on `billing.values`, so they can be tested with a
+stand-in. Every method is blocking (database, Stripe): call it from a worker thread.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Protocol
+
+from models.money import Money
+
+from billing.values import (
+    AuditRow,
+    CardChoice,
+    CheckoutResult,
+    ClientSummary,
+    FirmInfo,
+    InvoiceDetails,
+    PayableInvoice,
+    Payer,
+    PaymentRow,
+    ProgressEvent,
+    ReconcileReport,
+    RefundResult,
+    ShareResult,
+    StaffSession,
+)
+
+
+class DeskApi(Protocol):
+    # --- the firm -------------------------------------------------------------------
+    def firm(self) -> FirmInfo: ...
+
+    def set_firm_switches(
+        self, staff: StaffSession, *, online: bool | None = None, multi_invoice: bool | None = None
+    ) -> FirmInfo:
+        """Admins only (NotAllowed otherwise); audited."""
+
+    # --- who pays ---------------------------------------------------------------------
+    def sign_in_client(self, email: str, password: str) -> Payer:
+        """A portal sign-in; SignInFailed for a wrong email or password."""
+
+    def payer_for_code(self, code: str) -> tuple[Payer, PayableInvoice]:
+        """The holder of a payment code and the one invoice it opens; SignInFailed when
+        the code opens nothing payable."""
+
+    def sign_in_staff(self, name: str, pin: str) -> StaffSession:
+        """SignInFailed (with the attempts left) or StaffLocked after 5 wrong PINs."""
+
+    def find_clients(self, staff: StaffSession, query: str, limit: int = 50) -> list[ClientSummary]:
+        """Clients matching a name, email, case number or invoice number."""
+
+    def payer_for_client(self, staff: StaffSession, client_id: int) -> Payer:
+        """Staff acting for a client (a phone payment)."""
+
+    # --- what can be paid -------------------------------------------------------------
+    def payable_invoices(self, payer: Payer) -> list[PayableInvoice]:
+        """The payer's payment page (a code payer: the one invoice). Balances already
+        take off what open checkouts hold."""
+
+    def invoice_details(self, payer: Payer, invoice_id: int) -> InvoiceDetails:
+        """Line items and history; NotAllowed for code payers and other clients' invoices."""
+
+    def parse_amount(self, payer: Payer, invoice: PayableInvoice, text: str) -> Money:
+        """A typed amount, parsed in the firm's locale and checked against the balance and
+        Stripe's minimum; raises models.money.AmountError with the reason."""
+
+    def statement_descriptor(self, invoice_number: str) -> str:
+        """The line the payer will see on the bank statement for this invoice."""
+
+    # --- paying -----------------------------------------------------------------------
+    def saved_cards(self, payer: Payer) -> list[CardChoice]: ...
+
+    def readers(self) -> list[tuple[str, str]]:
+        """(reader id, label) of the firm's card readers."""
+
+    def present_test_card(self, reader_id: str, card_number: str) -> None:
+        """Test mode only: simulate a card presented on a reader."""
+
+    def pay(
+        self,
+        payer: Payer,
+        amounts: Mapping[int, Money],
+        card: CardChoice,
+        on_progress: Callable[[ProgressEvent], None] | None = None,
+    ) -> CheckoutResult:
+        """One checkout: one transaction per invoice (invoice id -> amount), all captured
+        or none. Raises BillingError subclasses before anything is charged when a rule is
+        broken; declines come back as a failed CheckoutResult naming the invoice."""
+
+    # --- staff ------------------------------------------------------------------------
+    def payments(
+        self,
+        staff: StaffSession,
+        *,
+        client_id: int | None = None,
+        checkout_id: int | None = None,
+        status: str | None = None,
+        text: str = "",
+        limit: int = 200,
+    ) -> list[PaymentRow]: ...
+
+    def refund(
+        self, staff: StaffSession, invoice_payment_id: int, amount: Money | None, reason: str
+    ) -> RefundResult:
+        """None refunds what is left. Never above captured less refunded."""
+
+    def refund_checkout(self, staff: StaffSession, checkout_id: int, reason: str) -> list[RefundResult]: ...
+
+    def record_offline_payment(
+        self,
+        staff: StaffSession,
+        client_id: int,
+        amounts: Mapping[int, Money],
+        method: str,
+        reference: str,
+    ) -> CheckoutResult:
+        """Check, cash or bank transfer over one or several invoices."""
+
+    def share_invoice(
+        self, staff: StaffSession, invoice_id: int, channel: str, recipient: str | None
+    ) -> ShareResult:
+        """Link channels return a new payment code, shown once."""
+
+    def shareable_invoices(self, staff: StaffSession, client_id: int) -> list[PayableInvoice]:
+        """Every issued invoice of the client with a balance, shared or not."""
+
+    def audit_log(self, staff: StaffSession, *, limit: int = 200, offset: int = 0) -> list[AuditRow]: ...
+
+    def receipt_text(self, reference: str) -> str:
+        """A receipt (invoice payment or refund) as plain text, by its number."""
+
+    def receipt_pdf(self, reference: str) -> bytes: ...
+
+    def reconcile(self) -> ReconcileReport: ...
