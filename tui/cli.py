@@ -16,7 +16,7 @@ from billing.config import ConfigError, load_settings
 
 # Modules under tui.commands that add sub-commands; a missing one is skipped so that the
 # command line works while a group is being built.
-COMMAND_MODULES = ("db", "sandbox", "money_ops", "apps", "serve")
+COMMAND_MODULES = ("db", "sandbox", "money_ops", "outbox", "apps", "serve")
 
 
 def build_parser() -> argparse.ArgumentParser:
