@@ -11,7 +11,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
-from functools import lru_cache
+from functools import lru_cache, total_ordering
 
 from babel import Locale, UnknownLocaleError
 from babel.numbers import (
@@ -26,20 +26,6 @@ from babel.numbers import (
     parse_decimal,
 )
 
-__all__ = [
-    "MAX_MINOR",
-    "AmountError",
-    "Money",
-    "MoneyError",
-    "check_amount",
-    "currency_exponent",
-    "format_amount_plain",
-    "format_money",
-    "parse_amount",
-    "stripe_minimum_charge",
-    "sum_of",
-]
-
 
 class MoneyError(ValueError):
     """A money value is invalid; the message is fit to show a client."""
@@ -52,9 +38,7 @@ class AmountError(MoneyError):
 # Stripe's exponents, not CLDR's: they disagree (ISK, IQD, LAK, ... are 0 in CLDR but
 # two-decimal at Stripe), and Stripe is what charges the card.
 # https://docs.stripe.com/currencies#zero-decimal and #three-decimal
-_ZERO_DECIMAL = frozenset(
-    "BIF CLP DJF GNF JPY KMF KRW MGA PYG RWF UGX VND VUV XAF XOF XPF".split()
-)
+_ZERO_DECIMAL = frozenset("BIF CLP DJF GNF JPY KMF KRW MGA PYG RWF UGX VND VUV XAF XOF XPF".split())
 _THREE_DECIMAL = frozenset("BHD JOD KWD OMR TND".split())
 _ISO_CODE = re.compile(r"[A-Z]{3}")
 
@@ -80,6 +64,7 @@ def currency_exponent(currency: str) -> int:
     return 2
 
 
+@total_ordering  # from __lt__ and __eq__; a mixed-currency comparison raises in __lt__
 @dataclass(frozen=True, order=False)
 class Money:
     """An amount in a currency's minor unit (cents for USD, yen for JPY, fils for KWD)."""
@@ -159,24 +144,6 @@ class Money:
         self._same_currency(other)
         return self.minor < other.minor
 
-    def __le__(self, other: object) -> bool:
-        if not isinstance(other, Money):
-            return NotImplemented
-        self._same_currency(other)
-        return self.minor <= other.minor
-
-    def __gt__(self, other: object) -> bool:
-        if not isinstance(other, Money):
-            return NotImplemented
-        self._same_currency(other)
-        return self.minor > other.minor
-
-    def __ge__(self, other: object) -> bool:
-        if not isinstance(other, Money):
-            return NotImplemented
-        self._same_currency(other)
-        return self.minor >= other.minor
-
 
 sum_of = Money.sum_of
 
@@ -251,19 +218,16 @@ def format_amount_plain(money: Money, locale: str) -> str:
 
 # Bidi marks: Babel puts U+200F/U+200E around Arabic amounts and symbols; invisible when
 # pasted back, so they are dropped rather than refused.
-_BIDI = dict.fromkeys(map(ord, "\u200e\u200f\u061c\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"))
+_BIDI = dict.fromkeys(
+    map(ord, "\u200e\u200f\u061c\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+)
 _SPACES = " \u00a0\u202f\u2009"
 _MINUS = "-\u2212\u2012\u2013"
-_PLUS = "+"
 # Aliases people type that CLDR does not list for every locale.
 _SYMBOL_ALIASES = {
-    "JPY": ("¥", "￥", "円"),
-    "USD": ("$", "US$"),
-    "EUR": ("€",),
-    "GBP": ("£",),
-    "KWD": ("د.ك.", "د.ك", "KD"),
-    "BHD": ("د.ب.", "د.ب", "BD"),
-}
+    "JPY": ("¥", "￥", "円"), "USD": ("$", "US$"), "EUR": ("€",), "GBP": ("£",),
+    "KWD": ("د.ك.", "د.ك", "KD"), "BHD": ("د.ب.", "د.ب", "BD"),
+}  # fmt: skip
 # Digits of a locale's native numbering system, when it is not Latin.
 _NATIVE_DIGITS = {"arab": "٠١٢٣٤٥٦٧٨٩", "arabext": "۰۱۲۳۴۵۶۷۸۹"}
 _MAX_TEXT = 100
@@ -330,7 +294,7 @@ def _strip_symbol(text: str, grammar: _Grammar) -> str:
 def _take_sign(text: str) -> tuple[str, str]:
     """Split a leading or trailing sign off `text`: (sign or "", rest)."""
     for end in (0, -1):
-        if text and text[end] in _MINUS + _PLUS:
+        if text and text[end] in _MINUS + "+":
             rest = text[1:] if end == 0 else text[:-1]
             return text[end], rest.strip()
     return "", text
@@ -368,9 +332,7 @@ def parse_amount(text: str, currency: str, locale: str) -> Money:
     try:
         value = parse_decimal(text, locale=locale, strict=True)
     except NumberFormatError as exc:
-        raise _format_error(text, grammar, exc, exponent) from None
-    if not value.is_finite():  # unreachable after the character check; kept as a guard
-        raise generic
+        raise _format_error(text, grammar, exc) from None
     minor = _to_minor(value, exponent)
     if minor is None or value.as_tuple().exponent < -exponent:  # "1.500" for USD too
         raise AmountError(_decimals_message(currency, exponent))
@@ -388,9 +350,7 @@ def _separator_error(grammar: _Grammar) -> AmountError:
     )
 
 
-def _format_error(
-    text: str, grammar: _Grammar, exc: NumberFormatError, exponent: int
-) -> AmountError:
+def _format_error(text: str, grammar: _Grammar, exc: NumberFormatError) -> AmountError:
     """Say which separator is wrong when strict parsing refused `text`."""
     separators = [c for c in text if c in (grammar.decimal, grammar.group)]
     if not separators:
@@ -406,11 +366,13 @@ def _format_error(
         return _separator_error(grammar)
     if grammar.group not in separators:  # e.g. "1.2.3" in en_US
         return AmountError(f"Enter an amount like {grammar.example}")
-    suggestion = next(iter(getattr(exc, "suggestions", None) or []), None)
-    hint = f"did you mean {suggestion}?" if suggestion else f"enter an amount like {grammar.example}"
-    if suggestion and grammar.decimal in suggestion:
-        if len(suggestion) - suggestion.rfind(grammar.decimal) - 1 > exponent:
-            hint = f"enter an amount like {grammar.example}"
+    # Babel's suggestion is the same digits grouped properly: "12,34,567" in en_IN.
+    suggestions = getattr(exc, "suggestions", None)
+    hint = (
+        f"did you mean {suggestions[0]}?"
+        if suggestions
+        else f"enter an amount like {grammar.example}"
+    )
     return AmountError(f'The "{grammar.group}" separators are in the wrong places: {hint}')
 
 
