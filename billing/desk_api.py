@@ -10,8 +10,6 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Protocol
 
-from models.money import Money
-
 from billing.values import (
     AuditRow,
     CardChoice,
@@ -28,6 +26,7 @@ from billing.values import (
     ShareResult,
     StaffSession,
 )
+from models.money import Money
 
 
 class DeskApi(Protocol):

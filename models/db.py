@@ -49,7 +49,7 @@ def open_database(url: str) -> peewee.Database:
             kwargs["options"] = f"-csearch_path={schema}"
         name = parsed.path.lstrip("/") or "postgres"
         return peewee.PostgresqlDatabase(
-            name, autorollback=True, **{k: v for k, v in kwargs.items() if v is not None}
+            name, **{k: v for k, v in kwargs.items() if v is not None}
         )
     if url.startswith("sqlite:///"):
         url = url[len("sqlite:///") :]

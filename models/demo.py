@@ -22,7 +22,7 @@ DEMO_STAFF = (("Front Desk", "front_desk", "2468"), ("Avery Admin", "admin", "13
 DANA_EMAIL = "dana.whitfield@example.com"
 DANA_PASSWORD = "demo-dana"  # noqa: S105 - the published demo sign-in
 # Seeded timestamps are fixed so that every seed gives the same rows.
-SEEDED_AT = dt.datetime(2026, 10, 1, 9, 0, 0)
+SEEDED_AT = dt.datetime(2026, 10, 1, 9, 0, 0)  # noqa: DTZ001 - stored as naive UTC
 BASE_DATE = dt.date(2026, 9, 1)
 
 

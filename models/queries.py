@@ -59,6 +59,11 @@ class PayableInvoice:
         return self.total.currency
 
 
+def _today() -> dt.date:
+    # Instalments fall due on the firm's calendar day, which is the terminal's local day.
+    return dt.date.today()  # noqa: DTZ011
+
+
 def _issued_with_balance() -> pw.Expression:
     return (Invoice.status == "issued") & (Invoice.paid_minor < Invoice.total_minor)
 
@@ -148,7 +153,7 @@ def payable_invoices(
         .order_by(Case.number, Invoice.due_date, Invoice.number)
         .dicts()
     )
-    return _to_values(rows, today or dt.date.today())
+    return _to_values(rows, today or _today())
 
 
 def invoice_for_payment_code(
@@ -168,4 +173,4 @@ def invoice_for_payment_code(
         )
         .dicts()
     )
-    return _to_values(rows, today or dt.date.today())[0] if rows else None
+    return _to_values(rows, today or _today())[0] if rows else None
