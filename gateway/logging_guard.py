@@ -24,7 +24,8 @@ _SECRET = re.compile(
 _CARD_NUMBER = re.compile(r"\b(?:\d[ -]?){12,18}\d\b")
 _BODY_MESSAGES = ("Post details", "API response body", "Request body", "post_data", "body=")
 
-_STRIPE_LOGGERS = ("stripe", "urllib3.connectionpool", "gateway")
+# The SDK logs on "stripe"; urllib3 logs each request line (never a body) at DEBUG.
+_STRIPE_LOGGERS = ("stripe", "urllib3.connectionpool")
 
 
 def redact(text: str) -> str:

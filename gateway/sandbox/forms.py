@@ -1,0 +1,106 @@
+"""Stripe's form encoding: `metadata[key]=v`, `expand[0]=x` / `expand[]=x`, `card[number]=...`."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+from urllib.parse import parse_qsl
+
+from gateway.sandbox.errors import invalid
+
+_KEY = re.compile(r"^([^\[\]]+)((?:\[[^\[\]]*\])*)$")
+_PART = re.compile(r"\[([^\[\]]*)\]")
+
+
+def decode(text: str) -> dict[str, Any]:
+    """Nested params from a form-encoded body or query string."""
+    root: dict[str, Any] = {}
+    for raw_key, value in parse_qsl(text, keep_blank_values=True):
+        match = _KEY.match(raw_key)
+        if not match:
+            raise invalid(f"Invalid parameter name: {raw_key}", param=raw_key)
+        parts = [match.group(1), *_PART.findall(match.group(2))]
+        node: dict[str, Any] = root
+        for i, part in enumerate(parts):
+            last = i == len(parts) - 1
+            if part == "":  # `a[]`: append under the next free index
+                part = str(len(node))
+            if last:
+                node[part] = value
+            else:
+                child = node.setdefault(part, {})
+                if not isinstance(child, dict):
+                    raise invalid(f"Invalid parameter: {raw_key}", param=raw_key)
+                node = child
+    return _listify(root)
+
+
+def _listify(value: Any) -> Any:
+    if not isinstance(value, dict):
+        return value
+    items = {k: _listify(v) for k, v in value.items()}
+    if items and all(k.isdigit() for k in items):
+        return [items[k] for k in sorted(items, key=int)]
+    return items
+
+
+def as_int(params: dict[str, Any], name: str, *, required: bool = False) -> int | None:
+    raw = params.get(name)
+    if raw is None or raw == "":
+        if required:
+            raise invalid(f"Missing required param: {name}.", param=name,
+                          code="parameter_missing")
+        return None
+    try:
+        return int(str(raw))
+    except ValueError:
+        raise invalid(f"Invalid integer: {raw}", param=name,
+                      code="parameter_invalid_integer") from None
+
+
+def as_bool(params: dict[str, Any], name: str) -> bool:
+    raw = params.get(name)
+    if raw is None:
+        return False
+    text = str(raw).lower()
+    if text not in {"true", "false"}:
+        raise invalid(f"Invalid boolean: {raw}", param=name, code="parameter_invalid_boolean")
+    return text == "true"
+
+
+def as_list(params: dict[str, Any], name: str) -> list[Any]:
+    raw = params.get(name)
+    if raw is None:
+        return []
+    if isinstance(raw, list):
+        return raw
+    if isinstance(raw, dict):
+        return list(raw.values())
+    return [raw]
+
+
+def metadata(params: dict[str, Any], current: dict[str, str] | None = None) -> dict[str, str]:
+    """Metadata after applying `metadata[...]` params: an empty value unsets a key."""
+    result = dict(current or {})
+    raw = params.get("metadata")
+    if raw is None:
+        return result
+    if raw == "":
+        return {}
+    if not isinstance(raw, dict):
+        raise invalid("Invalid hash", param="metadata", code="parameter_invalid_hash")
+    for key, value in raw.items():
+        if not isinstance(value, str):
+            raise invalid(f"Invalid value for metadata[{key}]", param=f"metadata[{key}]")
+        if len(key) > 40:
+            raise invalid("Metadata keys can have up to 40 characters.", param=f"metadata[{key}]")
+        if len(value) > 500:
+            raise invalid("Metadata values can have up to 500 characters.",
+                          param=f"metadata[{key}]")
+        if value == "":
+            result.pop(key, None)
+        else:
+            result[key] = value
+    if len(result) > 50:
+        raise invalid("Metadata can have up to 50 keys.", param="metadata")
+    return result

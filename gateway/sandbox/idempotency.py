@@ -1,0 +1,89 @@
+"""Idempotency keys as Stripe keeps them.
+
+The first request with a key runs; its result is saved (once the endpoint started
+executing) and replayed for the same key with the same method, path and parameters.
+The same key with other parameters is an `idempotency_error` (400); a second request
+while the first is still running gets a 409, which the SDK retries.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+from gateway.sandbox.errors import ApiError
+
+
+@dataclass
+class Saved:
+    endpoint: str
+    params: str
+    status: int | None = None
+    body: dict[str, Any] | None = None
+
+    @property
+    def done(self) -> bool:
+        return self.status is not None
+
+
+class IdempotencyKeys:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._records: dict[str, Saved] = {}
+
+    def begin(self, key: str, endpoint: str, params: dict[str, Any]) -> Saved | None:
+        """None when this request should run; the saved result when it should be replayed."""
+        fingerprint = json.dumps(params, sort_keys=True)
+        with self._lock:
+            record = self._records.get(key)
+            if record is None:
+                self._records[key] = Saved(endpoint, fingerprint)
+                return None
+        if record.endpoint != endpoint:
+            raise ApiError(
+                400,
+                "Keys for idempotent requests can only be used for the same endpoint they were "
+                f"first used for ('{record.endpoint}' vs '{endpoint}'). Try using a key other "
+                f"than '{key}' if you meant to execute a different request.",
+                type="idempotency_error",
+            )
+        if record.params != fingerprint:
+            raise ApiError(
+                400,
+                "Keys for idempotent requests can only be used with the same parameters they "
+                f"were first used with. Try using a key other than '{key}' if you meant to "
+                "execute a different request.",
+                type="idempotency_error",
+            )
+        if not record.done:
+            raise ApiError(
+                409,
+                "There is currently another in-progress request using this idempotent key "
+                "(that probably means you submitted twice, and the other request is still going "
+                f"through): {key}. Please try again later.",
+                type="idempotency_error",
+                code="idempotency_key_in_use",
+            )
+        return record
+
+    def finish(self, key: str, status: int, body: dict[str, Any]) -> None:
+        with self._lock:
+            record = self._records[key]
+            record.status, record.body = status, body
+
+    def forget(self, key: str) -> None:
+        """The request did not start executing (validation failed): nothing is kept."""
+        with self._lock:
+            record = self._records.get(key)
+            if record is not None and not record.done:
+                del self._records[key]
+
+    def dump(self) -> dict[str, Any]:
+        with self._lock:
+            return {k: vars(r) for k, r in self._records.items() if r.done}
+
+    def load(self, data: dict[str, Any]) -> None:
+        with self._lock:
+            self._records = {k: Saved(**v) for k, v in data.items()}

@@ -1,0 +1,252 @@
+"""/v1/payment_intents: create (and confirm), confirm, capture, cancel, retrieve, list, search."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from gateway.sandbox import objects
+from gateway.sandbox.errors import ApiError, invalid, unexpected_state
+from gateway.sandbox.forms import as_bool, as_int, as_list, metadata
+from gateway.sandbox.listing import paginate, search
+from gateway.sandbox.resources.payment_methods import card_error, resolve
+from gateway.sandbox.store import State
+from gateway.sandbox.testcards import Decline
+
+MAX_AMOUNT = 99_999_999
+ZERO_DECIMAL = {"bif", "clp", "djf", "gnf", "jpy", "kmf", "krw", "mga", "pyg", "rwf", "ugx",
+                "vnd", "vuv", "xaf", "xof", "xpf"}
+# Stripe's minimum charge amounts, in minor units (https://docs.stripe.com/currencies).
+MINIMUM = {"usd": 50, "aed": 200, "aud": 50, "bgn": 100, "brl": 50, "cad": 50, "chf": 50,
+           "czk": 1500, "dkk": 250, "eur": 50, "gbp": 30, "hkd": 400, "huf": 17500,
+           "inr": 50, "jpy": 50, "mxn": 1000, "myr": 200, "nok": 300, "nzd": 50, "pln": 200,
+           "ron": 200, "sek": 300, "sgd": 50, "thb": 1000}
+CURRENCIES = set(MINIMUM) | ZERO_DECIMAL | {"ars", "clp", "cny", "cop", "idr", "ils", "isk",
+                                            "kwd", "bhd", "jod", "omr", "tnd", "php", "zar",
+                                            "try", "twd", "krw", "vnd", "egp", "ngn", "kes"}
+CANCELABLE = ("requires_payment_method", "requires_capture", "requires_confirmation",
+              "requires_action", "processing")
+CAPTURE_METHODS = ("automatic", "automatic_async", "manual")
+CANCELLATION_REASONS = ("duplicate", "fraudulent", "requested_by_customer", "abandoned")
+AUTHENTICATION = Decline("authentication_required", "authentication_required",
+                         "Your card was declined. This transaction requires authentication.")
+_BAD_DESCRIPTOR_CHARS = set("<>\\'\"*")
+
+
+def _money(amount: int, currency: str) -> str:
+    if currency in ZERO_DECIMAL:
+        return f"{amount} {currency}"
+    return f"{amount // 100}.{amount % 100:02d} {currency}"
+
+
+def check_amount(amount: int, currency: str, param: str = "amount") -> None:
+    if amount < 1:
+        raise invalid("This value must be greater than or equal to 1.", param=param)
+    minimum = MINIMUM.get(currency, 50)
+    if amount < minimum:
+        raise invalid(f"Amount must be at least {_money(minimum, currency)}", param=param,
+                      code="amount_too_small")
+    if amount > MAX_AMOUNT:
+        raise invalid(f"Amount must be no more than {_money(MAX_AMOUNT, currency)}",
+                      param=param, code="amount_too_large")
+
+
+def _descriptor_suffix(params: dict[str, Any]) -> str | None:
+    suffix = params.get("statement_descriptor_suffix")
+    if suffix is None or suffix == "":
+        return None
+    if len(suffix) > 22 or _BAD_DESCRIPTOR_CHARS & set(suffix) or not any(
+            c.isalpha() for c in suffix):
+        raise invalid("The statement descriptor suffix must be at most 22 characters, contain "
+                      "at least one letter and none of < > \\ ' \" *.",
+                      param="statement_descriptor_suffix")
+    return suffix
+
+
+def _check_owner(pm: dict[str, Any], customer: str | None) -> None:
+    if pm["customer"] is not None and pm["customer"] != customer:
+        raise invalid("The provided PaymentMethod belongs to a different Customer than the one "
+                      "on this PaymentIntent." if customer else
+                      "The provided PaymentMethod was previously attached to a Customer; pass "
+                      "that Customer's id to use it.", param="payment_method")
+
+
+def create(state: State, params: dict[str, Any]) -> dict[str, Any]:
+    amount = as_int(params, "amount", required=True)
+    currency = str(params.get("currency") or "").lower()
+    if not currency:
+        raise invalid("Missing required param: currency.", param="currency",
+                      code="parameter_missing")
+    if currency not in CURRENCIES:
+        raise invalid(f"Invalid currency: {currency}.", param="currency")
+    assert amount is not None
+    check_amount(amount, currency)
+    capture_method = params.get("capture_method") or "automatic"
+    if capture_method not in CAPTURE_METHODS:
+        raise invalid(f"Invalid capture_method: {capture_method}", param="capture_method")
+    customer = params.get("customer") or None
+    if customer:
+        state.get(customer, "customer", param="customer")
+    types = as_list(params, "payment_method_types") or ["card"]
+    for kind in types:
+        if kind not in ("card", "card_present"):
+            raise invalid(f"The payment method type {kind!r} is not available in the sandbox.",
+                          param="payment_method_types")
+    suffix = _descriptor_suffix(params)
+    meta = metadata(params)
+    confirm = as_bool(params, "confirm")
+    pm = None
+    if params.get("payment_method"):
+        pm = resolve(state, params["payment_method"])
+        _check_owner(pm, customer)
+    pi_id = state.new_id("pi_")
+    pi = objects.payment_intent(pi_id, state.now(), state.secret(pi_id))
+    pi.update(amount=amount, currency=currency, capture_method=capture_method,
+              customer=customer, description=params.get("description") or None,
+              metadata=meta, payment_method=pm["id"] if pm else None,
+              payment_method_types=types, statement_descriptor_suffix=suffix,
+              receipt_email=params.get("receipt_email") or None,
+              status="requires_confirmation" if pm else "requires_payment_method")
+    if params.get("confirmation_method") == "manual":
+        pi["confirmation_method"] = "manual"
+    state.add(pi)
+    if confirm:
+        _confirm(state, pi, params)
+    return pi
+
+
+def _confirm(state: State, pi: dict[str, Any], params: dict[str, Any]) -> None:
+    if pi["status"] not in ("requires_payment_method", "requires_confirmation"):
+        raise unexpected_state(
+            f"You cannot confirm this PaymentIntent because it has a status of {pi['status']}.")
+    pm_id = params.get("payment_method") or pi["payment_method"]
+    if not pm_id:
+        raise invalid("You cannot confirm this PaymentIntent because it's missing a payment "
+                      "method. Update it with a payment method, then confirm it again.",
+                      param="payment_method", code="payment_intent_unexpected_state")
+    pm = resolve(state, pm_id)
+    _check_owner(pm, pi["customer"])
+    pi["payment_method"] = pm["id"]
+    card = state.card_of(pm)
+    if card.authentication_required:
+        if not as_bool(params, "off_session"):
+            pi["status"] = "requires_action"
+            pi["next_action"] = {"type": "use_stripe_sdk", "use_stripe_sdk": {
+                "type": "three_d_secure_redirect", "source": state.new_id("src_"),
+                "stripe_js": "https://hooks.stripe.com/3d_secure_2/hosted"}}
+            return
+        card = replace(card, decline=AUTHENTICATION)
+    charge = objects.charge(state.new_id("ch_"), state.now(), pi, pm, card,
+                            state.new_id("txn_"))
+    state.add(charge)
+    pi["latest_charge"] = charge["id"]
+    if card.decline is not None:
+        decline = card.decline
+        pi["status"] = "requires_payment_method"
+        pi["payment_method"] = None
+        pi["last_payment_error"] = {
+            "charge": charge["id"], "code": decline.code, "decline_code": decline.decline_code,
+            "doc_url": f"https://stripe.com/docs/error-codes/{decline.code.replace('_', '-')}",
+            "message": decline.message, "param": decline.param,
+            "payment_method": state.render(pm), "type": "card_error"}
+        raise card_error(decline.message, code=decline.code, decline_code=decline.decline_code,
+                         param=decline.param, charge=charge["id"],
+                         payment_intent=state.render(pi), payment_method=state.render(pm))
+    pi["last_payment_error"] = None
+    pi["next_action"] = None
+    if pi["capture_method"] == "manual":
+        pi["status"] = "requires_capture"
+        pi["amount_capturable"] = pi["amount"]
+    else:
+        _capture_charge(state, pi, charge, pi["amount"])
+
+
+def _capture_charge(state: State, pi: dict[str, Any], charge: dict[str, Any],
+                    amount: int) -> None:
+    charge["captured"] = True
+    charge["amount_captured"] = amount
+    charge["amount_refunded"] = charge["amount"] - amount  # the uncaptured rest is released
+    pi.update(status="succeeded", amount_received=amount, amount_capturable=0)
+
+
+def confirm(state: State, params: dict[str, Any], pi: str) -> dict[str, Any]:
+    obj = state.get(pi, "payment_intent", label="payment_intent")
+    if params.get("metadata") is not None:
+        obj["metadata"] = metadata(params, obj["metadata"])
+    _confirm(state, obj, params)
+    return obj
+
+
+def capture(state: State, params: dict[str, Any], pi: str) -> dict[str, Any]:
+    obj = state.get(pi, "payment_intent", label="payment_intent")
+    if obj["status"] != "requires_capture":
+        raise unexpected_state(
+            f"This PaymentIntent could not be captured because it has a status of "
+            f"{obj['status']}. Only a PaymentIntent with one of the following statuses may be "
+            "captured: requires_capture.", payment_intent=state.render(obj))
+    amount = as_int(params, "amount_to_capture")
+    amount = obj["amount_capturable"] if amount is None else amount
+    if amount < 1 or amount > obj["amount_capturable"]:
+        raise invalid("The amount to capture must be between 1 and the amount capturable "
+                      f"({obj['amount_capturable']}).", param="amount_to_capture",
+                      code="amount_too_large")
+    if params.get("metadata") is not None:
+        obj["metadata"] = metadata(params, obj["metadata"])
+    _capture_charge(state, obj, state.get(obj["latest_charge"], "charge"), amount)
+    return obj
+
+
+def cancel(state: State, params: dict[str, Any], pi: str) -> dict[str, Any]:
+    obj = state.get(pi, "payment_intent", label="payment_intent")
+    reason = params.get("cancellation_reason") or None
+    if reason is not None and reason not in CANCELLATION_REASONS:
+        raise invalid(f"Invalid cancellation_reason: {reason}", param="cancellation_reason")
+    if obj["status"] not in CANCELABLE:
+        raise unexpected_state(
+            f"You cannot cancel this PaymentIntent because it has a status of {obj['status']}. "
+            "Only a PaymentIntent with one of the following statuses may be canceled: "
+            + ", ".join(CANCELABLE) + ".", payment_intent=state.render(obj))
+    if obj["status"] == "requires_capture":  # releasing the authorization
+        charge = state.get(obj["latest_charge"], "charge")
+        charge["refunded"], charge["amount_refunded"] = True, charge["amount"]
+    obj.update(status="canceled", canceled_at=state.now(), cancellation_reason=reason,
+               amount_capturable=0, next_action=None)
+    return obj
+
+
+def retrieve(state: State, params: dict[str, Any], pi: str) -> dict[str, Any]:
+    return state.get(pi, "payment_intent", label="payment_intent")
+
+
+def update(state: State, params: dict[str, Any], pi: str) -> dict[str, Any]:
+    obj = state.get(pi, "payment_intent", label="payment_intent")
+    obj["metadata"] = metadata(params, obj["metadata"])
+    if "description" in params:
+        obj["description"] = params["description"] or None
+    return obj
+
+
+def list_(state: State, params: dict[str, Any]) -> dict[str, Any]:
+    items = state.of_type("payment_intent")
+    if params.get("customer"):
+        items = [p for p in items if p["customer"] == params["customer"]]
+    return paginate(state, items, params, "/v1/payment_intents")
+
+
+def search_(state: State, params: dict[str, Any]) -> dict[str, Any]:
+    return search(state, state.of_type("payment_intent"), params, "/v1/payment_intents/search")
+
+
+_PI = r"/v1/payment_intents/(?P<pi>pi_\w+)"
+ROUTES = [
+    ("POST", r"/v1/payment_intents", create),
+    ("GET", r"/v1/payment_intents", list_),
+    ("GET", r"/v1/payment_intents/search", search_),
+    ("GET", _PI, retrieve),
+    ("POST", _PI, update),
+    ("POST", _PI + "/confirm", confirm),
+    ("POST", _PI + "/capture", capture),
+    ("POST", _PI + "/cancel", cancel),
+]
+
+__all__ = ["ROUTES", "ApiError", "check_amount"]

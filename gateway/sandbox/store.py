@@ -1,0 +1,129 @@
+"""The sandbox's state: every object by id, behind one lock, optionally kept in a JSON file."""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import random
+import string
+import threading
+import time
+from collections.abc import Iterable
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from gateway.sandbox.errors import invalid, missing
+from gateway.sandbox.idempotency import IdempotencyKeys
+from gateway.sandbox.testcards import Decline, TestCard
+
+_ALPHABET = string.ascii_letters + string.digits
+FRONT_DESK_READER_LABEL = "Front desk reader"
+
+
+class State:
+    """Objects keyed by id, in creation order. Callers hold `lock` around each request."""
+
+    def __init__(self, path: str | os.PathLike[str] | None = None) -> None:
+        self.lock = threading.RLock()
+        self.objects: dict[str, dict[str, Any]] = {}
+        self.idempotency = IdempotencyKeys()
+        self.path = Path(path) if path is not None else None
+        self._rng = random.Random()  # noqa: S311 - ids, not secrets
+        if self.path is not None and self.path.exists():
+            self._load()
+
+    # ids and time
+    def new_id(self, prefix: str, length: int = 24) -> str:
+        return prefix + "".join(self._rng.choice(_ALPHABET) for _ in range(length))
+
+    def secret(self, owner_id: str) -> str:
+        return f"{owner_id}_secret_{self.new_id('', 25)}"
+
+    @staticmethod
+    def now() -> int:
+        return int(time.time())
+
+    # objects
+    def add(self, obj: dict[str, Any]) -> dict[str, Any]:
+        self.objects[obj["id"]] = obj
+        return obj
+
+    def get(self, ident: Any, object_name: str, *, label: str | None = None,
+            param: str = "id") -> dict[str, Any]:
+        obj = self.objects.get(ident) if isinstance(ident, str) else None
+        if obj is None or obj.get("object") != object_name:
+            raise missing(label or object_name.split(".")[-1].replace("_", " "), str(ident), param)
+        return obj
+
+    def of_type(self, object_name: str) -> list[dict[str, Any]]:
+        """Objects of one kind, newest first (as Stripe lists them)."""
+        return [o for o in reversed(self.objects.values()) if o.get("object") == object_name]
+
+    def count(self, object_name: str) -> int:
+        return sum(1 for o in self.objects.values() if o.get("object") == object_name)
+
+    # responses
+    def render(self, obj: dict[str, Any], expand: Iterable[str] = ()) -> dict[str, Any]:
+        """A copy without private keys, with `expand[]` paths replaced by their objects."""
+        out = _public(obj)
+        for path in expand:
+            self._expand(out, str(path).split("."))
+        return out
+
+    def _expand(self, node: Any, parts: list[str]) -> None:
+        if not parts or not isinstance(node, dict):
+            return
+        head, rest = parts[0], parts[1:]
+        value = node.get(head)
+        if head not in node:
+            raise invalid(f"This property cannot be expanded ({head}).", param="expand")
+        if isinstance(value, str) and value in self.objects:
+            value = node[head] = _public(self.objects[value])
+        if isinstance(value, list):
+            for item in value:
+                self._expand(item, rest)
+        else:
+            self._expand(value, rest)
+
+    # test cards kept on PaymentMethods
+    @staticmethod
+    def attach_card(pm: dict[str, Any], card: TestCard) -> None:
+        pm["_card"] = asdict(card)
+
+    @staticmethod
+    def card_of(pm: dict[str, Any]) -> TestCard:
+        data = dict(pm["_card"])
+        if data.get("decline"):
+            data["decline"] = Decline(**data["decline"])
+        return TestCard(**data)
+
+    # persistence
+    def save(self) -> None:
+        if self.path is None:
+            return
+        data = {"objects": self.objects, "idempotency": self.idempotency.dump()}
+        tmp = self.path.with_name(self.path.name + ".tmp")
+        tmp.write_text(json.dumps(data), encoding="utf-8")
+        os.replace(tmp, self.path)
+
+    def _load(self) -> None:
+        assert self.path is not None
+        data = json.loads(self.path.read_text(encoding="utf-8"))
+        self.objects = dict(data.get("objects", {}))
+        self.idempotency.load(data.get("idempotency", {}))
+
+    def ensure_reader(self) -> dict[str, Any]:
+        """The simulated reader (created once; kept across restarts with `--state`)."""
+        for obj in self.of_type("terminal.reader"):
+            if obj["label"] == FRONT_DESK_READER_LABEL:
+                return obj
+        from gateway.sandbox.objects import reader
+
+        serial = "WSC" + "".join(self._rng.choice(string.digits) for _ in range(12))
+        return self.add(reader(self.new_id("tmr_"), FRONT_DESK_READER_LABEL, serial, self.now()))
+
+
+def _public(obj: dict[str, Any]) -> dict[str, Any]:
+    return copy.deepcopy({k: v for k, v in obj.items() if not k.startswith("_")})
