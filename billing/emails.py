@@ -52,6 +52,7 @@ class ConfirmationLine:
     amount: Money
     receipt_number: str
     payment_intent_id: str | None
+    paid_at: dt.datetime | None = None
 
     @property
     def reference(self) -> str:
@@ -86,6 +87,7 @@ def _lines(checkout: Checkout) -> list[ConfirmationLine]:
             amount=Money(payment.amount_minor, payment.invoice.currency),
             receipt_number=payment.receipt_number,
             payment_intent_id=payment.stripe_payment_intent_id,
+            paid_at=payment.completed_at,
         ))
     return lines
 
@@ -188,7 +190,8 @@ def build_confirmation(checkout_id: int, *, sender: str | None = None) -> EmailM
     paid_by = method_label(checkout.method, checkout.card_brand, checkout.card_last4,
                            checkout.reference)
     sent_on = utcnow()
-    when = sent_on.strftime("%Y-%m-%d")
+    when = max((line.paid_at for line in lines if line.paid_at), default=sent_on)
+    when = when.strftime("%Y-%m-%d")
     from_address = sender or SmtpSettings().sender
 
     msg = EmailMessage(policy=STORE_POLICY)

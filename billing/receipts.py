@@ -304,6 +304,8 @@ _LATIN1_SPELLING = str.maketrans({
     "\u2022": "*", "\u2013": "-", "\u2014": "-", "\u2212": "-", "\u2018": "'",
     "\u2019": "'", "\u201c": '"', "\u201d": '"', "\u2026": "...", "\u202f": " ",
     "\u2009": " ", "\u200e": None, "\u200f": None, "€": "EUR",
+    # Letters with a stroke have no decomposition to fall back on.
+    "Ł": "L", "ł": "l", "Đ": "D", "đ": "d", "Ħ": "H", "ħ": "h", "Œ": "OE", "œ": "oe",
 })
 
 
