@@ -1,0 +1,270 @@
+"""The front desk's home: find a client, take a payment for them, and the staff menu.
+
+Dismisses with None when the staff member signs out; the app decides what comes next
+(the sign-in screen again at the desk, the welcome screen at a kiosk).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Input, Static
+from textual.worker import Worker, WorkerState, get_current_worker
+
+from billing.errors import BillingError
+from billing.values import ClientSummary, FirmInfo, Payer, StaffSession
+from models.money import format_money
+
+
+def desk_title(firm: FirmInfo | None, staff: StaffSession, where: str) -> Text:
+    """The top line of every front-desk screen: firm, where we are, who is signed in,
+    and TEST MODE when the firm runs against the sandbox. Names are shown literally."""
+    title = Text()
+    if firm is not None:
+        title.append(firm.name, style="bold")
+        title.append(" · ")
+    title.append(where)
+    title.append(f" · {staff.name} ({'admin' if staff.is_admin else 'front desk'})")
+    if firm is not None and firm.test_mode:
+        title.append("  ")
+        title.append(" TEST MODE ", style="bold reverse")
+    return title
+
+
+class DeskHomeScreen(Screen[None]):
+    """Find a client by name, email, case or invoice number; Enter pays for them."""
+
+    CSS_PATH = "desk_home.tcss"
+    AUTO_FOCUS = "#desk-home-search"
+    BINDINGS = [
+        Binding("f2", "payments", "Payments", id="desk_home.payments"),
+        Binding("f3", "offline", "Offline", id="desk_home.offline"),
+        Binding("f4", "share", "Share", id="desk_home.share"),
+        Binding("f5", "audit", "Audit", id="desk_home.audit"),
+        Binding("f6", "settings", "Settings", id="desk_home.settings"),
+        Binding("f10", "sign_out", "Sign out", id="desk_home.sign_out"),
+        Binding("down", "focus_results", "Results", show=False, id="desk_home.results"),
+        Binding("escape", "focus_search", "Search", show=False, id="desk_home.search"),
+    ]
+
+    @dataclass
+    class FirmLoaded(Message):
+        firm: FirmInfo
+
+    @dataclass
+    class ClientsFound(Message):
+        query: str
+        clients: list[ClientSummary]
+
+    @dataclass
+    class PayerReady(Message):
+        payer: Payer
+
+    @dataclass
+    class Failed(Message):
+        message: str
+
+    def __init__(self, staff: StaffSession) -> None:
+        super().__init__()
+        self.staff = staff
+        self.firm: FirmInfo | None = None
+        self._clients: dict[str, ClientSummary] = {}
+
+    def compose(self) -> ComposeResult:
+        yield Static(desk_title(None, self.staff, "Front desk"), id="desk-home-title")
+        yield Input(
+            placeholder="Find a client: name, email, case or invoice number",
+            id="desk-home-search",
+        )
+        table: DataTable = DataTable(cursor_type="row", zebra_stripes=True, id="desk-home-results")
+        table.add_column("Client", key="name")
+        table.add_column("Email", key="email")
+        table.add_column("Cases", key="cases")
+        table.add_column("Open", key="open")
+        table.add_column("Balance", key="balance")
+        yield table
+        yield Static("", id="desk-home-status", markup=False)
+        yield Static(
+            "Enter on a client: take a payment for them · F3/F4: offline payment, share an invoice",
+            id="desk-home-help",
+            markup=False,
+        )
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self._load_firm()
+        self._search("")
+
+    def on_screen_resume(self) -> None:
+        # Back from a payment or a refund: balances may have changed.
+        if self.firm is not None:
+            self._load_firm()
+            self._search(self.query_one("#desk-home-search", Input).value.strip())
+
+    # --- work ------------------------------------------------------------------------
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="firm")
+    def _load_firm(self) -> None:
+        self.post_message(self.FirmLoaded(self.app.desk.firm()))
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="search")
+    def _search(self, query: str) -> None:
+        clients = self.app.desk.find_clients(self.staff, query)
+        if not get_current_worker().is_cancelled:
+            self.post_message(self.ClientsFound(query, clients))
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="payer")
+    def _open_payer(self, client_id: int) -> None:
+        try:
+            payer = self.app.desk.payer_for_client(self.staff, client_id)
+        except BillingError as exc:
+            self.post_message(self.Failed(exc.message))
+        else:
+            self.post_message(self.PayerReady(payer))
+
+    # --- results ---------------------------------------------------------------------
+
+    @on(FirmLoaded)
+    def _firm_loaded(self, event: FirmLoaded) -> None:
+        self.firm = event.firm
+        self.query_one("#desk-home-title", Static).update(
+            desk_title(event.firm, self.staff, "Front desk")
+        )
+        self.refresh_bindings()
+
+    @on(ClientsFound)
+    def _clients_found(self, event: ClientsFound) -> None:
+        if event.query != self.query_one("#desk-home-search", Input).value.strip():
+            return  # an older search finished after a newer one was typed
+        table = self.query_one("#desk-home-results", DataTable)
+        table.clear()
+        self._clients = {}
+        for client in event.clients:
+            key = str(client.client_id)
+            self._clients[key] = client
+            table.add_row(
+                Text(client.name),
+                Text(client.email),
+                Text(", ".join(client.case_numbers)),
+                Text(str(client.payable_count), justify="right"),
+                Text(self._money(client), justify="right"),
+                key=key,
+            )
+        status = self.query_one("#desk-home-status", Static)
+        if not event.clients:
+            status.update(Text(f"No client matches “{event.query}”." if event.query else ""))
+        else:
+            n = len(event.clients)
+            status.update(Text(f"{n} client{'s' if n != 1 else ''}"))
+
+    def _money(self, client: ClientSummary) -> str:
+        locale = self.firm.locale if self.firm else "en_US"
+        return format_money(client.balance, locale)
+
+    @on(Input.Changed, "#desk-home-search")
+    def _query_changed(self, event: Input.Changed) -> None:
+        self._search(event.value.strip())
+
+    @on(Input.Submitted, "#desk-home-search")
+    def _query_submitted(self) -> None:
+        self.action_focus_results()
+
+    @on(DataTable.RowSelected, "#desk-home-results")
+    def _client_chosen(self, event: DataTable.RowSelected) -> None:
+        client = self._clients.get(str(event.row_key.value))
+        if client is not None:
+            self.query_one("#desk-home-status", Static).update(
+                Text(f"Opening the payment page of {client.name}…")
+            )
+            self._open_payer(client.client_id)
+
+    @on(PayerReady)
+    def _payer_ready(self, event: PayerReady) -> None:
+        # Imported here: the payment flow lives in its own module and pulls in its own
+        # screens; the desk does not need it until a payment is taken.
+        from tui.screens.payment_page import PaymentPageScreen
+
+        self.app.push_screen(PaymentPageScreen(event.payer))
+
+    @on(Failed)
+    def _failed(self, event: Failed) -> None:
+        self.query_one("#desk-home-status", Static).update(Text(event.message))
+        self.notify(event.message, severity="error")
+
+    @on(Worker.StateChanged)
+    def _worker_failed(self, event: Worker.StateChanged) -> None:
+        if event.state == WorkerState.ERROR:
+            message = f"Something went wrong: {event.worker.error}"
+            self.query_one("#desk-home-status", Static).update(Text(message))
+            self.notify(message, severity="error")
+
+    # --- actions ---------------------------------------------------------------------
+
+    def selected_client(self) -> ClientSummary | None:
+        """The highlighted client of the results, if any."""
+        table = self.query_one("#desk-home-results", DataTable)
+        if table.row_count == 0:
+            return None
+        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key
+        return self._clients.get(str(key.value))
+
+    def _need_client(self, what: str) -> ClientSummary | None:
+        client = self.selected_client()
+        if client is None:
+            self.notify(f"Find and highlight a client first, then {what}.", severity="warning")
+        return client
+
+    def action_focus_results(self) -> None:
+        table = self.query_one("#desk-home-results", DataTable)
+        if table.row_count:
+            table.focus()
+
+    def action_focus_search(self) -> None:
+        self.query_one("#desk-home-search", Input).focus()
+
+    def action_payments(self) -> None:
+        from tui.screens.desk_payments import DeskPaymentsScreen
+
+        self.app.push_screen(DeskPaymentsScreen(self.staff))
+
+    def action_offline(self) -> None:
+        client = self._need_client("record an offline payment")
+        if client is not None:
+            from tui.screens.desk_offline import DeskOfflineScreen
+
+            self.app.push_screen(DeskOfflineScreen(self.staff, client))
+
+    def action_share(self) -> None:
+        client = self._need_client("share an invoice")
+        if client is not None:
+            from tui.screens.desk_share import DeskShareScreen
+
+            self.app.push_screen(DeskShareScreen(self.staff, client))
+
+    def action_audit(self) -> None:
+        from tui.screens.desk_audit import DeskAuditScreen
+
+        self.app.push_screen(DeskAuditScreen(self.staff))
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # Front-desk staff do not even see the settings key.
+        if action == "settings" and not self.staff.is_admin:
+            return False
+        return True
+
+    def action_settings(self) -> None:
+        if not self.staff.is_admin:
+            self.notify("Only an admin can change the firm's settings.", severity="warning")
+            return
+        from tui.screens.desk_settings import DeskSettingsScreen
+
+        self.app.push_screen(DeskSettingsScreen(self.staff))
+
+    def action_sign_out(self) -> None:
+        self.dismiss(None)
