@@ -1,0 +1,288 @@
+"""`Desk`: the one implementation of `DeskApi`, over the database and the Stripe gateway.
+
+Every method is blocking (database, Stripe): the screens call it from worker threads.
+Values in and out are plain (`billing.values`, `models.money.Money`); errors are
+`billing.errors` with a message a person can act on.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Callable, Mapping
+
+from billing import checkout as engine
+from billing import clients, ledger, offline, reconcile, refunds, sharing, staff
+from billing.audit import audit
+from billing.config import Settings
+from billing.errors import BillingError, NotAllowed
+from billing.receipts import card_label, method_label
+from billing.values import (
+    AuditRow,
+    CardChoice,
+    CheckoutResult,
+    ClientSummary,
+    FirmInfo,
+    InvoiceDetails,
+    PayableInvoice,
+    Payer,
+    PaymentRow,
+    ProgressEvent,
+    ReconcileReport,
+    RefundResult,
+    ShareResult,
+    StaffSession,
+)
+from models.db import write_transaction
+from models.firm import Client, Firm, utcnow
+from models.invoices import Invoice
+from models.money import Money, check_amount, parse_amount, stripe_minimum_charge
+from models.payments import Checkout, InvoicePayment
+from models.records import AuditEntry
+
+log = logging.getLogger(__name__)
+# A start-up reconciliation leaves alone what another terminal may still be paying.
+STARTUP_RECONCILE_AFTER = dt.timedelta(minutes=2)
+
+
+class Desk:
+    """Paydesk's billing, for one terminal."""
+
+    def __init__(self, settings: Settings, gateway, *,
+                 clock: Callable[[], dt.datetime] | None = None) -> None:
+        self.settings = settings
+        self.gateway = gateway
+        self.terminal = settings.terminal
+        self.clock = clock or utcnow
+
+    def _today(self) -> dt.date:
+        return self.clock().date()
+
+    # --- the firm ---------------------------------------------------------------------------
+    def _firm(self) -> Firm:
+        firm = Firm.select().order_by(Firm.id).first()
+        if firm is None:
+            raise BillingError("No firm is set up yet: run `paydesk db seed-demo` or add one.")
+        return firm
+
+    def firm(self) -> FirmInfo:
+        f = self._firm()
+        return FirmInfo(
+            name=f.name, currency=f.currency, locale=f.locale,
+            online_payments_enabled=f.online_payments_enabled,
+            multi_invoice_payments_enabled=f.multi_invoice_payments_enabled,
+            statement_descriptor_prefix=f.statement_descriptor_prefix,
+            test_mode=self.settings.stripe.test_mode,
+        )
+
+    def set_firm_switches(self, staff_session: StaffSession, *, online: bool | None = None,
+                          multi_invoice: bool | None = None) -> FirmInfo:
+        staff.require_admin(staff_session)
+        firm = self._firm()
+        changes = {}
+        if online is not None:
+            changes["online_payments_enabled"] = bool(online)
+        if multi_invoice is not None:
+            changes["multi_invoice_payments_enabled"] = bool(multi_invoice)
+        if changes:
+            with write_transaction():
+                Firm.update(**changes).where(Firm.id == firm.id).execute()
+                audit(actor=f"staff:{staff_session.name}", action="firm.switches",
+                      subject=f"firm:{firm.id}", result="changed", terminal=self.terminal,
+                      details=" ".join(f"{k}={v}" for k, v in changes.items()))
+        return self.firm()
+
+    # --- who pays ---------------------------------------------------------------------------
+    def sign_in_client(self, email: str, password: str) -> Payer:
+        return clients.sign_in_client(email, password)
+
+    def payer_for_code(self, code: str) -> tuple[Payer, PayableInvoice]:
+        return clients.payer_for_code(code, today=self._today())
+
+    def sign_in_staff(self, name: str, pin: str) -> StaffSession:
+        return staff.sign_in_staff(name, pin, terminal=self.terminal, clock=self.clock)
+
+    def find_clients(self, staff_session: StaffSession, query: str,
+                     limit: int = 50) -> list[ClientSummary]:
+        staff.require_staff(staff_session)
+        return clients.find_clients(query, limit)
+
+    def payer_for_client(self, staff_session: StaffSession, client_id: int) -> Payer:
+        staff.require_staff(staff_session)
+        return clients.payer_for_client(staff_session, client_id)
+
+    # --- what can be paid -------------------------------------------------------------------
+    def payable_invoices(self, payer: Payer) -> list[PayableInvoice]:
+        return clients.payable_for(payer, today=self._today())
+
+    def invoice_details(self, payer: Payer, invoice_id: int) -> InvoiceDetails:
+        return clients.invoice_details(payer, invoice_id, today=self._today())
+
+    def parse_amount(self, payer: Payer, invoice: PayableInvoice, text: str) -> Money:
+        locale = self._firm().locale
+        amount = parse_amount(text, invoice.currency, locale)
+        check_amount(amount, balance=invoice.balance,
+                     minimum=stripe_minimum_charge(invoice.currency), locale=locale)
+        return amount
+
+    def statement_descriptor(self, invoice_number: str) -> str:
+        return ledger.statement_descriptor(self._firm().statement_descriptor_prefix,
+                                           invoice_number)
+
+    # --- paying -----------------------------------------------------------------------------
+    def saved_cards(self, payer: Payer) -> list[CardChoice]:
+        if payer.kind == "code":
+            return []
+        client = Client.get_or_none(Client.id == payer.client_id)
+        if client is None or not client.stripe_customer_id:
+            return []
+        return [
+            CardChoice(kind="saved", payment_method_id=c.payment_method_id,
+                       label=f"{card_label(c.brand, c.last4)} (expires "
+                             f"{c.exp_month:02d}/{c.exp_year % 100:02d})")
+            for c in self.gateway.saved_cards(client.stripe_customer_id)
+        ]
+
+    def readers(self) -> list[tuple[str, str]]:
+        return list(self.gateway.list_readers())
+
+    def present_test_card(self, reader_id: str, card_number: str) -> None:
+        if not self.settings.stripe.test_mode:
+            raise NotAllowed("A test card can be presented only in test mode.")
+        self.gateway.present_test_card_on_reader(reader_id, card_number)
+
+    def pay(self, payer: Payer, amounts: Mapping[int, Money], card: CardChoice,
+            on_progress: Callable[[ProgressEvent], None] | None = None) -> CheckoutResult:
+        if card.kind not in engine.CARD_METHODS:
+            raise BillingError("Choose how the card is given: typed in, saved or the reader.")
+        if card.kind == "keyed" and card.keyed is None:
+            raise BillingError("Enter the card number.")
+        if card.kind == "saved" and not card.payment_method_id:
+            raise BillingError("Choose a saved card.")
+        if card.kind == "reader" and not card.reader_id:
+            raise BillingError("Choose a card reader.")
+        if payer.kind == "staff":
+            staff.require_staff(payer.staff)
+        checkout_id = engine.reserve(payer, amounts, method=engine.CARD_METHODS[card.kind],
+                                     terminal=self.terminal, today=self._today())
+        result = engine.run_checkout(self.gateway, checkout_id, card, terminal=self.terminal,
+                                     on_progress=on_progress)
+        if result.status == "verifying":
+            # One more try now (the card processor may answer at once); else reconciliation.
+            try:
+                reconcile.settle_checkout(self.gateway, checkout_id, terminal=self.terminal)
+            except Exception:  # noqa: BLE001 - left for reconciliation
+                log.warning("checkout %s: still verifying", checkout_id)
+            result = ledger.result_of(checkout_id)
+        if result.succeeded:
+            self._deliver_email()
+        return result
+
+    def _deliver_email(self) -> None:
+        """Best effort: the email is queued with the payment; a failure here only delays it."""
+        try:
+            from billing import outbox
+
+            outbox.deliver_due(self.settings.smtp, self.settings.outbox_dir)
+        except Exception:  # noqa: BLE001 - never fail a payment over its email
+            log.warning("confirmation email: delivery postponed", exc_info=False)
+
+    # --- staff ------------------------------------------------------------------------------
+    def payments(self, staff_session: StaffSession, *, client_id: int | None = None,
+                 checkout_id: int | None = None, status: str | None = None, text: str = "",
+                 limit: int = 200) -> list[PaymentRow]:
+        staff.require_staff(staff_session)
+        return payment_rows(client_id=client_id, checkout_id=checkout_id, status=status,
+                            text=text, limit=limit)
+
+    def refund(self, staff_session: StaffSession, invoice_payment_id: int,
+               amount: Money | None, reason: str) -> RefundResult:
+        staff.require_staff(staff_session)
+        return refunds.refund(self.gateway, staff_session, invoice_payment_id, amount, reason,
+                              terminal=self.terminal)
+
+    def refund_checkout(self, staff_session: StaffSession, checkout_id: int,
+                        reason: str) -> list[RefundResult]:
+        staff.require_staff(staff_session)
+        if not (reason or "").strip():
+            raise BillingError("Give a reason for the refund.")
+        return refunds.refund_checkout(self.gateway, staff_session, checkout_id, reason,
+                                       terminal=self.terminal)
+
+    def record_offline_payment(self, staff_session: StaffSession, client_id: int,
+                               amounts: Mapping[int, Money], method: str,
+                               reference: str) -> CheckoutResult:
+        staff.require_staff(staff_session)
+        return offline.record_offline_payment(staff_session, client_id, amounts, method,
+                                              reference, terminal=self.terminal)
+
+    def share_invoice(self, staff_session: StaffSession, invoice_id: int, channel: str,
+                      recipient: str | None) -> ShareResult:
+        staff.require_staff(staff_session)
+        return sharing.share_invoice(staff_session, invoice_id, channel, recipient,
+                                     terminal=self.terminal)
+
+    def shareable_invoices(self, staff_session: StaffSession,
+                           client_id: int) -> list[PayableInvoice]:
+        staff.require_staff(staff_session)
+        return sharing.shareable_invoices(client_id, today=self._today())
+
+    def audit_log(self, staff_session: StaffSession, *, limit: int = 200,
+                  offset: int = 0) -> list[AuditRow]:
+        staff.require_staff(staff_session)
+        rows = (AuditEntry.select().order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
+                .limit(max(1, min(limit, 1000))).offset(max(0, offset)))
+        return [AuditRow(at=r.at, actor=r.actor, action=r.action, subject=r.subject,
+                         result=r.result, terminal=r.terminal, details=r.details) for r in rows]
+
+    def receipt_text(self, reference: str) -> str:
+        from billing import receipts
+
+        return receipts.receipt_text(reference)
+
+    def receipt_pdf(self, reference: str) -> bytes:
+        from billing import receipts
+
+        return receipts.receipt_pdf(reference)
+
+    def reconcile(self, *, older_than: dt.timedelta | None = None) -> ReconcileReport:
+        """Settle every unfinished checkout and refund (with `older_than`: only those
+        untouched for that long)."""
+        return reconcile.reconcile(self.gateway, terminal=self.terminal, older_than=older_than,
+                                   clock=self.clock)
+
+
+def payment_rows(*, client_id: int | None = None, checkout_id: int | None = None,
+                 status: str | None = None, text: str = "", limit: int = 200) -> list[PaymentRow]:
+    """Invoice payments, newest first, for the staff payments list and the CLI."""
+    from models.firm import Case
+
+    query = (InvoicePayment.select(InvoicePayment, Checkout, Invoice, Client, Case)
+             .join(Checkout).join(Client)
+             .switch(InvoicePayment).join(Invoice).join(Case))
+    if client_id is not None:
+        query = query.where(Checkout.client == client_id)
+    if checkout_id is not None:
+        query = query.where(InvoicePayment.checkout == checkout_id)
+    if status:
+        query = query.where(InvoicePayment.status == status)
+    if text.strip():
+        pattern = f"%{text.strip()}%"
+        query = query.where((Invoice.number ** pattern) | (Client.name ** pattern)
+                            | (InvoicePayment.receipt_number ** pattern))
+    query = query.order_by(Checkout.created_at.desc(), InvoicePayment.id.desc())
+    rows = []
+    for p in query.limit(max(1, min(limit, 5000))):
+        c = p.checkout
+        rows.append(PaymentRow(
+            invoice_payment_id=p.id, checkout_id=c.id, at=p.completed_at or c.created_at,
+            client_name=c.client.name, invoice_number=p.invoice.number,
+            case_number=p.invoice.case.number, method=c.method,
+            card=method_label(c.method, c.card_brand, c.card_last4, c.reference),
+            amount=Money(p.amount_minor, c.currency), refunded=Money(p.refunded_minor, c.currency),
+            status=p.status, reference=p.receipt_number,
+        ))
+    return rows
+
+
+__all__ = ["STARTUP_RECONCILE_AFTER", "Desk", "payment_rows"]
