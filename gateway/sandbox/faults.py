@@ -39,6 +39,8 @@ class FaultInjector:
         self._seed = faults.seed
         self._rng = random.Random(faults.seed)  # noqa: S311 - fault injection, not security
         self._recent: deque[float] = deque()
+        # What was injected so far (figures for tests and benchmarks).
+        self.counts = {"rate_limited": 0, "server_error": 0, "dropped": 0}
 
     def _draw(self) -> float:
         with self._lock:
@@ -60,14 +62,20 @@ class FaultInjector:
             while self._recent and now - self._recent[0] >= 1.0:
                 self._recent.popleft()
             if len(self._recent) >= limit:
+                self.counts["rate_limited"] += 1
                 return True
             self._recent.append(now)
             return False
 
     def server_error(self) -> bool:
         rate = self.faults.error_rate
-        return rate > 0 and self._draw() < rate
+        return rate > 0 and self._draw() < rate and self._count("server_error")
 
     def drop(self) -> bool:
         rate = self.faults.drop_rate
-        return rate > 0 and self._draw() < rate
+        return rate > 0 and self._draw() < rate and self._count("dropped")
+
+    def _count(self, name: str) -> bool:
+        with self._lock:
+            self.counts[name] += 1
+        return True

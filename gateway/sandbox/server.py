@@ -223,6 +223,11 @@ class Sandbox:
         self._server.injector.faults = faults
 
     @property
+    def fault_counts(self) -> dict[str, int]:
+        """How many 429s, 500s and dropped responses were injected so far."""
+        return dict(self._server.injector.counts)
+
+    @property
     def state(self) -> State:
         return self._server.state
 

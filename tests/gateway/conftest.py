@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import urllib.error
+import urllib.parse
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -64,3 +67,21 @@ def customer_id(gateway: StripeGateway) -> str:
 def stripe_examples() -> dict[str, Any]:
     with FIXTURES.open(encoding="utf-8") as handle:
         return json.load(handle)["resources"]
+
+
+def api(sandbox: Sandbox, method: str, path: str, params: dict[str, str] | None = None, *,
+        key: str | None = TEST_KEY, headers: dict[str, str] | None = None,
+        ) -> tuple[int, dict[str, str], dict[str, Any]]:
+    """One raw HTTP request to the sandbox: (status, headers, JSON body)."""
+    body = urllib.parse.urlencode(params or {}).encode() if method == "POST" else None
+    url = sandbox.url + path
+    if method != "POST" and params:
+        url += "?" + urllib.parse.urlencode(params)
+    request = urllib.request.Request(url, data=body, method=method, headers=headers or {})
+    if key is not None:
+        request.add_header("Authorization", f"Bearer {key}")
+    try:
+        with urllib.request.urlopen(request, timeout=5) as response:  # noqa: S310 - loopback
+            return response.status, dict(response.headers), json.load(response)
+    except urllib.error.HTTPError as error:
+        return error.code, dict(error.headers), json.load(error)
