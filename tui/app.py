@@ -1,0 +1,225 @@
+"""The Paydesk app: the shell that every screen runs in.
+
+The app is handed a `DeskApi` (built once by `tui.factory.make_app`) and never builds one
+itself. It owns what is the same on every screen: the help key, the TEST MODE mark, the
+one handler for worker errors, and, in kiosk mode, the lock-down (no command palette, no
+quit key) and the idle timer that wipes the session back to the welcome screen.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Callable
+
+from textual import events, on, work
+from textual.app import App
+from textual.binding import Binding
+from textual.message import Message
+from textual.screen import ModalScreen, Screen
+from textual.worker import Worker, WorkerState
+
+from billing.desk_api import DeskApi
+from billing.errors import BillingError
+from billing.values import FirmInfo, StaffSession
+from models.money import MoneyError
+from tui.widgets import TestModeBanner
+
+MODES = ("kiosk", "desk", "demo")
+
+# Activity that keeps a kiosk session alive. Mouse moves alone do not: a mouse resting on
+# a shelf must not keep someone's invoices on screen.
+_ACTIVITY = (events.Key, events.MouseDown, events.MouseScrollDown, events.MouseScrollUp,
+             events.Paste)
+
+UNEXPECTED_ERROR = (
+    "Something went wrong and nothing was changed. Please try again, or ask the front desk."
+)
+
+
+class PaydeskApp(App[None]):
+    CSS_PATH = "app.tcss"
+    TITLE = "Paydesk"
+
+    BINDINGS = [
+        Binding("f1", "help", "Help", id="app.help"),
+        Binding("question_mark", "help", "Help", show=False, id="app.help_alt"),
+        # Replaces Textual's own ctrl+q so kiosk mode can refuse it (action_quit).
+        Binding("ctrl+q", "quit", "Quit", show=False, priority=True, id="app.quit"),
+        Binding("ctrl+c", "help_quit", show=False, system=True, id="app.ctrl_c"),
+    ]
+
+    class FirmLoaded(Message):
+        def __init__(self, firm: FirmInfo) -> None:
+            super().__init__()
+            self.firm = firm
+
+    def __init__(
+        self,
+        desk: DeskApi,
+        *,
+        mode: str,
+        firm: FirmInfo | None = None,
+        kiosk_idle_seconds: int = 120,
+        clock: Callable[[], dt.datetime] | None = None,
+        demo_sign_ins: bool = False,
+        allow_quit: bool | None = None,
+    ) -> None:
+        if mode not in MODES:
+            raise ValueError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
+        # Read by App.__init__: in a kiosk there is no command palette (and no ctrl+p).
+        self.ENABLE_COMMAND_PALETTE = mode != "kiosk"
+        super().__init__()
+        self.desk = desk
+        self.paydesk_mode = mode
+        self.firm = firm
+        self.kiosk_idle_seconds = kiosk_idle_seconds
+        self.clock = clock
+        self.demo_sign_ins = demo_sign_ins
+        self.allow_quit = mode != "kiosk" if allow_quit is None else allow_quit
+        # The snapshot tests turn this off so that no cursor blinks (tui.widgets.TextField).
+        self.cursor_blink = True
+        # Services the factory built for this app, closed when the app stops.
+        self.services = None
+        self.owns_services = False
+        self._last_activity = time.monotonic()
+
+    # --- what the screens use ---------------------------------------------------------
+
+    @property
+    def is_kiosk(self) -> bool:
+        return self.paydesk_mode == "kiosk"
+
+    def now(self) -> dt.datetime:
+        """The current time (the injected clock in tests)."""
+        return self.clock() if self.clock is not None else dt.datetime.now(dt.UTC)
+
+    def open_staff_screens(self) -> None:
+        """The way to the front-desk screens: always through the staff sign-in."""
+        from tui.screens.staff_sign_in import StaffSignInScreen
+
+        self.push_screen(StaffSignInScreen(), callback=self._staff_signed_in)
+
+    def _staff_signed_in(self, staff: StaffSession | None) -> None:
+        if staff is None:
+            return
+        from tui.screens.desk_home import DeskHomeScreen
+
+        self.push_screen(DeskHomeScreen(staff))
+
+    def wipe_session(self) -> None:
+        """Back to the first screen with nothing of the last payer left on it."""
+        while len(self.screen_stack) > 2:
+            self.pop_screen()
+        base = self.screen_stack[-1] if len(self.screen_stack) > 1 else None
+        reset = getattr(base, "reset", None)
+        if callable(reset):
+            reset()
+        self._last_activity = time.monotonic()
+
+    # --- start-up ---------------------------------------------------------------------
+
+    def on_mount(self) -> None:
+        self.screen_change_signal.subscribe(self, self._mark_test_mode)
+        if self.is_kiosk:
+            self.set_interval(min(1.0, self.kiosk_idle_seconds / 4), self._check_idle)
+        if self.firm is None:
+            self._load_firm()
+        else:
+            self._start()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="firm")
+    def _load_firm(self) -> None:
+        self.post_message(self.FirmLoaded(self.desk.firm()))
+
+    @on(FirmLoaded)
+    def _firm_loaded(self, message: FirmLoaded) -> None:
+        self.firm = message.firm
+        self._start()
+
+    def _start(self) -> None:
+        if self.paydesk_mode == "desk":
+            self.open_staff_screens()
+        else:
+            from tui.screens.welcome import WelcomeScreen
+
+            self.push_screen(WelcomeScreen())
+
+    # --- the same on every screen -----------------------------------------------------
+
+    def _mark_test_mode(self, screen: Screen) -> None:
+        """Screens built on ScreenTitle carry their own TEST MODE mark; any other full
+        screen gets one docked at its top, so no screen goes without it."""
+        if self.firm is None or not self.firm.test_mode or isinstance(screen, ModalScreen):
+            return
+        if screen.id == "_default":
+            return
+
+        def add() -> None:
+            if screen.is_attached and not screen.query(TestModeBanner):
+                screen.mount(TestModeBanner(id="app-test-mode"))
+
+        screen.call_after_refresh(add)
+
+    def action_help(self) -> None:
+        from tui.screens.help import HelpScreen
+
+        if isinstance(self.screen, HelpScreen):
+            return
+        self.push_screen(HelpScreen(self.screen))
+
+    async def action_quit(self) -> None:
+        if not self.allow_quit:
+            return  # a kiosk has no quit key
+        await super().action_quit()
+
+    def action_help_quit(self) -> None:
+        if self.allow_quit:
+            super().action_help_quit()
+
+    def action_command_palette(self) -> None:
+        if self.paydesk_mode != "kiosk":
+            super().action_command_palette()
+
+    @on(Worker.StateChanged)
+    def _worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """The one place where a failed worker is reported. Errors billing expected carry
+        a message for the payer; anything else is logged and shown in plain words."""
+        if event.state != WorkerState.ERROR:
+            return
+        error = event.worker.error
+        if isinstance(error, BillingError):
+            self.notify(error.message, severity="error", markup=False)
+        elif isinstance(error, MoneyError):
+            self.notify(str(error), severity="error", markup=False)
+        else:
+            self.log.error(f"worker {event.worker.name!r} failed: {type(error).__name__}")
+            self.notify(UNEXPECTED_ERROR, severity="error", markup=False)
+
+    # --- the kiosk's idle timer ---------------------------------------------------------
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, _ACTIVITY):
+            self._last_activity = time.monotonic()
+        await super().on_event(event)
+
+    def _check_idle(self) -> None:
+        if time.monotonic() - self._last_activity < self.kiosk_idle_seconds:
+            return
+        # A payment in flight finishes first; its result screen then times out itself.
+        if any(getattr(screen, "HOLDS_SESSION", False) for screen in self.screen_stack):
+            return
+        base = self.screen_stack[-1] if len(self.screen_stack) == 2 else None
+        if base is not None and not getattr(base, "has_input", lambda: True)():
+            self._last_activity = time.monotonic()
+            return
+        self.wipe_session()
+
+    # --- shutting down ----------------------------------------------------------------
+
+    async def run_async(self, *args, **kwargs):  # type: ignore[override]
+        try:
+            return await super().run_async(*args, **kwargs)
+        finally:
+            if self.owns_services and self.services is not None:
+                self.services.close()

@@ -1,0 +1,51 @@
+"""The one factory that builds Paydesk's app: the command line, the demo, the SSH server
+and the tests all call `make_app`."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Any
+
+from billing.config import Settings
+from tui.app import PaydeskApp
+
+
+def make_app(
+    settings: Settings,
+    *,
+    mode: str,
+    services: Any = None,
+    clock: Callable[[], dt.datetime] | None = None,
+    demo_sign_ins: bool = False,
+    allow_quit: bool | None = None,
+) -> PaydeskApp:
+    """The app for `mode` ("kiosk", "desk" or "demo") over `services`.
+
+    Without `services` they are built from `settings` (database, Stripe gateway, or the
+    in-process sandbox when no Stripe key is configured) and closed when the app stops;
+    services passed in stay the caller's to close.
+    """
+    owns = services is None
+    if services is None:
+        from billing.services import build_services
+
+        services = build_services(settings, clock=clock)
+    try:
+        firm = services.desk.firm()
+    except BaseException:
+        if owns:
+            services.close()
+        raise
+    app = PaydeskApp(
+        services.desk,
+        mode=mode,
+        firm=firm,
+        kiosk_idle_seconds=settings.kiosk.idle_seconds,
+        clock=clock,
+        demo_sign_ins=demo_sign_ins,
+        allow_quit=allow_quit,
+    )
+    app.services = services
+    app.owns_services = owns
+    return app

@@ -1,0 +1,466 @@
+"""The payment page: every payable invoice of the payer, across their cases, each with a
+tick and an amount; the footer counts the ticked invoices and totals them as the payer
+types.
+
+Amounts come only from what the amount field holds (Input.Changed), never from the order
+in which an Enter key arrived: Textual can reorder a burst of keys when some are bindings,
+and a reordered key must never change an amount silently. The review screen shows every
+amount again before anything is charged.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from babel.dates import format_date
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.message import Message
+from textual.widgets import Button, DataTable, Footer, Input, Static
+
+from billing.values import PayableInvoice, Payer
+from models.money import (
+    AmountError,
+    Money,
+    MoneyError,
+    check_amount,
+    format_amount_plain,
+    format_money,
+    parse_amount,
+    stripe_minimum_charge,
+)
+from tui.screens import PaydeskScreen
+from tui.widgets import InvoiceTable, ScreenTitle, TextField, amount_cell
+
+COLUMNS = (
+    ("tick", ""), ("number", "Invoice"), ("case", "Case"), ("issued", "Issued"),
+    ("due", "Due"), ("balance", "Balance"), ("plan", "Plan due"), ("amount", "Amount"),
+    ("note", ""),
+)
+SORTS = {
+    "case": ("case", lambda r: (r.invoice.case_number, r.invoice.due_date, r.invoice.number)),
+    "due": ("due date", lambda r: (r.invoice.due_date, r.invoice.number)),
+    "balance": ("balance", lambda r: (-r.invoice.balance.minor, r.invoice.number)),
+    "number": ("invoice number", lambda r: (r.invoice.number,)),
+}
+SORT_ORDER = tuple(SORTS)
+
+
+@dataclass(frozen=True)
+class SelectedInvoice:
+    """One invoice the payer chose to pay, and how much."""
+
+    invoice: PayableInvoice
+    amount: Money
+
+
+@dataclass
+class _Row:
+    """The page's state for one invoice: ticked or not, what is typed, what it means."""
+
+    invoice: PayableInvoice
+    ticked: bool
+    text: str
+    amount: Money | None
+    error: str | None = None
+
+
+class PaymentPageScreen(PaydeskScreen):
+    CSS_PATH = "payment_page.tcss"
+    HELP = (
+        "Tick the invoices to pay (space, or click a row) and set the amount of each: "
+        "Enter or Tab moves to the amount field, where you type; Enter goes back to the list. "
+        "The total at the bottom follows what you type. Each invoice becomes its own card "
+        "transaction; you see them all before paying."
+    )
+
+    BINDINGS = [
+        Binding("a", "select_all", "All", id="payment.select_all"),
+        Binding("n", "select_none", "None", id="payment.select_none"),
+        Binding("i", "instalment", "Instalment", id="payment.instalment"),
+        Binding("d", "details", "Details", id="payment.details"),
+        Binding("s", "sort", "Sort", id="payment.sort"),
+        Binding("c", "continue", "Continue", id="payment.continue"),
+        Binding("escape", "back_to_list", "List", show=False, id="payment.back_to_list"),
+        Binding("ctrl+o", "leave", "Sign out", id="payment.leave"),
+    ]
+
+    class Loaded(Message):
+        def __init__(self, invoices: list[PayableInvoice]) -> None:
+            super().__init__()
+            self.invoices = invoices
+
+    def __init__(self, payer: Payer) -> None:
+        super().__init__()
+        self.payer = payer
+        self._rows: dict[str, _Row] = {}
+        self._sort = "case"
+        self._editing: str | None = None
+        self._ticked = 0
+        self._total_minor = 0
+        self._bad = 0
+
+    # --- layout -------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        yield ScreenTitle(f"Pay invoices · {self.payer.client_name}")
+        yield Static("Loading your invoices...", id="payment-intro")
+        yield InvoiceTable(id="payment-table")
+        yield Static("", id="payment-current")
+        with Horizontal(id="payment-amount-row"):
+            yield Static("Amount", id="payment-amount-label")
+            yield TextField(id="payment-amount", disabled=True, compact=True)
+            yield Static("", id="payment-amount-error")
+        with Horizontal(id="payment-summary-row"):
+            yield Static("", id="payment-summary")
+            yield Button(self._leave_label(), id="payment-leave", compact=True)
+            yield Button("Continue", id="payment-continue", variant="primary", compact=True)
+        yield Footer()
+
+    def _leave_label(self) -> str:
+        return "Back" if self.payer.kind == "staff" else "Sign out"
+
+    @property
+    def firm(self):
+        return self.app.firm
+
+    @property
+    def single_invoice(self) -> bool:
+        return self.payer.kind == "code" or not self.firm.multi_invoice_payments_enabled
+
+    def on_mount(self) -> None:
+        table = self.query_one(InvoiceTable)
+        for key, label in COLUMNS:
+            table.add_column(label, key=key)
+        table.focus()
+        self._load()
+
+    @work(thread=True, exclusive=True, exit_on_error=False)
+    def _load(self) -> None:
+        self.post_message(self.Loaded(self.app.desk.payable_invoices(self.payer)))
+
+    @on(Loaded)
+    def _loaded(self, message: Loaded) -> None:
+        locale = self.firm.locale
+        tick_all = not self.single_invoice or len(message.invoices) == 1
+        self._rows = {}
+        for invoice in message.invoices:
+            self._rows[str(invoice.invoice_id)] = _Row(
+                invoice=invoice,
+                ticked=tick_all,
+                text=format_amount_plain(invoice.balance, locale),
+                amount=invoice.balance,
+            )
+        self._ticked = sum(1 for r in self._rows.values() if r.ticked)
+        self._total_minor = sum(r.amount.minor for r in self._rows.values() if r.ticked)
+        self._bad = 0
+        self._fill_table()
+        self._intro()
+        self._summary()
+        field = self.query_one("#payment-amount", Input)
+        field.disabled = not self._rows
+        self._show_current()
+
+    def _intro(self) -> None:
+        intro = self.query_one("#payment-intro", Static)
+        if not self._rows:
+            intro.update("There is nothing to pay right now. Thank you!")
+        elif not self.firm.online_payments_enabled:
+            intro.update("Online payments are switched off for this firm; please ask the front desk.")
+        elif self.payer.kind == "code":
+            intro.update("This payment code opens this one invoice.")
+        elif self.single_invoice:
+            intro.update(
+                "This firm takes one invoice per payment: tick one invoice and set the amount."
+            )
+        else:
+            cases = len({r.invoice.case_number for r in self._rows.values()})
+            intro.update(
+                f"{len(self._rows)} invoices across {cases} case{'s' if cases != 1 else ''}. "
+                "Untick what you do not want to pay now; each invoice is its own transaction."
+            )
+
+    # --- the table ----------------------------------------------------------------------
+
+    def _cells(self, row: _Row) -> list[Text]:
+        inv = row.invoice
+        locale = self.firm.locale
+        plan = inv.instalment_due
+        return [
+            self._tick_cell(row),
+            Text(inv.number),
+            Text(inv.case_number),
+            Text(format_date(inv.issue_date, "short", locale=locale)),
+            Text(format_date(inv.due_date, "short", locale=locale)),
+            amount_cell(inv.balance, locale),
+            amount_cell(plan.amount, locale, style="bold red" if plan.overdue else "")
+            if plan else Text(""),
+            self._amount_cell(row),
+            Text(row.error or "", style="red"),
+        ]
+
+    @staticmethod
+    def _tick_cell(row: _Row) -> Text:
+        if row.ticked and row.error:
+            return Text("[!]", style="bold red")
+        return Text("[x]" if row.ticked else "[ ]", style="bold" if row.ticked else "dim")
+
+    def _amount_cell(self, row: _Row) -> Text:
+        if row.error:
+            return Text(row.text or "?", style="bold red", justify="right")
+        style = "bold" if row.ticked else "dim"
+        return amount_cell(row.amount, self.firm.locale, style=style)
+
+    def _fill_table(self, keep: str | None = None) -> None:
+        table = self.query_one(InvoiceTable)
+        table.clear()
+        _, order = SORTS[self._sort]
+        for key, row in sorted(self._rows.items(), key=lambda kv: order(kv[1])):
+            table.add_row(*self._cells(row), key=key)
+        if keep is not None and keep in self._rows:
+            table.move_cursor(row=table.get_row_index(keep), animate=False)
+
+    def _refresh_row(self, key: str) -> None:
+        row = self._rows[key]
+        table = self.query_one(InvoiceTable)
+        table.update_cell(key, "tick", self._tick_cell(row))
+        table.update_cell(key, "amount", self._amount_cell(row))
+        table.update_cell(key, "note", Text(row.error or "", style="red"))
+
+    # --- ticking ----------------------------------------------------------------------
+
+    def _contribution(self, row: _Row) -> tuple[int, int, int]:
+        if not row.ticked:
+            return (0, 0, 0)
+        return (1, row.amount.minor if row.amount else 0, 1 if row.error else 0)
+
+    def _change(self, key: str, **changes) -> None:
+        """Apply changes to one row, keeping the running count and total exact."""
+        row = self._rows[key]
+        before = self._contribution(row)
+        for name, value in changes.items():
+            setattr(row, name, value)
+        after = self._contribution(row)
+        self._ticked += after[0] - before[0]
+        self._total_minor += after[1] - before[1]
+        self._bad += after[2] - before[2]
+        self._refresh_row(key)
+
+    def _set_ticked(self, key: str, ticked: bool) -> None:
+        if ticked and self.single_invoice:
+            others = [k for k, r in self._rows.items() if r.ticked and k != key]
+            for other in others:
+                self._change(other, ticked=False)
+            if others:
+                self.notify(
+                    "One invoice per payment: "
+                    + ", ".join(self._rows[k].invoice.number for k in others)
+                    + " unticked.",
+                    markup=False,
+                )
+        self._change(key, ticked=ticked)
+        self._summary()
+
+    @on(InvoiceTable.Toggle)
+    def _toggle(self, message: InvoiceTable.Toggle) -> None:
+        row = self._rows.get(message.row_key)
+        if row is not None:
+            self._set_ticked(message.row_key, not row.ticked)
+
+    def action_select_all(self) -> None:
+        if self.single_invoice:
+            self.notify("This payment takes one invoice only.", markup=False)
+            return
+        for key, row in self._rows.items():
+            if not row.ticked:
+                self._change(key, ticked=True)
+        self._summary()
+
+    def action_select_none(self) -> None:
+        for key, row in self._rows.items():
+            if row.ticked:
+                self._change(key, ticked=False)
+        self._summary()
+
+    def action_instalment(self) -> None:
+        """Set the highlighted invoice's amount to the instalment now due on its plan."""
+        key = self.query_one(InvoiceTable).current_key()
+        row = self._rows.get(key) if key else None
+        if row is None:
+            return
+        plan = row.invoice.instalment_due
+        if plan is None:
+            self.notify(f"{row.invoice.number} has no payment plan.", markup=False)
+            return
+        self._set_text(key, format_amount_plain(plan.amount, self.firm.locale))
+        if key == self._editing:
+            field = self.query_one("#payment-amount", Input)
+            with field.prevent(Input.Changed):
+                field.value = self._rows[key].text
+
+    # --- amounts ------------------------------------------------------------------------
+
+    def _parse(self, invoice: PayableInvoice, text: str) -> tuple[Money | None, str | None]:
+        locale = self.firm.locale
+        try:
+            amount = parse_amount(text, invoice.currency, locale)
+            check_amount(
+                amount, balance=invoice.balance,
+                minimum=stripe_minimum_charge(invoice.currency), locale=locale,
+            )
+        except (AmountError, MoneyError) as exc:
+            return None, str(exc)
+        return amount, None
+
+    def _set_text(self, key: str, text: str) -> None:
+        row = self._rows[key]
+        amount, error = self._parse(row.invoice, text)
+        if not row.ticked:
+            self._set_ticked(key, True)
+        self._change(key, text=text, amount=amount, error=error)
+        self._summary()
+        if key == self._editing:
+            self._show_error(row)
+
+    @on(DataTable.RowHighlighted, "#payment-table")
+    def _highlighted(self, event: DataTable.RowHighlighted) -> None:
+        self._show_current()
+
+    def _show_current(self) -> None:
+        key = self.query_one(InvoiceTable).current_key()
+        row = self._rows.get(key) if key else None
+        self._editing = key
+        field = self.query_one("#payment-amount", Input)
+        label = self.query_one("#payment-amount-label", Static)
+        current = self.query_one("#payment-current", Static)
+        if row is None:
+            label.update("Amount")
+            current.update("")
+            return
+        inv = row.invoice
+        label.update(Text(f"Amount for {inv.number}"))
+        # Loading the row's amount into the field is not the payer typing.
+        with field.prevent(Input.Changed):
+            field.value = row.text
+        self._show_error(row)
+        text = Text()
+        text.append(inv.case_number, style="bold")
+        text.append(f"  {inv.case_title}")
+        plan = inv.instalment_due
+        if plan is not None:
+            due = format_date(plan.due_date, "medium", locale=self.firm.locale)
+            text.append(
+                f"  ·  plan {plan.sequence} of {plan.of}: "
+                f"{format_money(plan.amount, self.firm.locale)} due {due}"
+                + (" (overdue)" if plan.overdue else ""),
+                style="red" if plan.overdue else "",
+            )
+        current.update(text)
+
+    def _show_error(self, row: _Row) -> None:
+        self.query_one("#payment-amount-error", Static).update(Text(row.error or ""))
+
+    @on(Input.Changed, "#payment-amount")
+    def _amount_typed(self, event: Input.Changed) -> None:
+        if self._editing is not None and self._editing in self._rows:
+            if self._rows[self._editing].text != event.value:
+                self._set_text(self._editing, event.value)
+
+    @on(InvoiceTable.Edit)
+    def _edit(self, message: InvoiceTable.Edit) -> None:
+        field = self.query_one("#payment-amount", Input)
+        field.focus()
+        field.select_all()
+
+    @on(Input.Submitted, "#payment-amount")
+    def _amount_done(self, event: Input.Submitted) -> None:
+        self.query_one(InvoiceTable).focus()
+
+    def action_back_to_list(self) -> None:
+        self.query_one(InvoiceTable).focus()
+
+    # --- the footer line ------------------------------------------------------------------
+
+    def _summary(self) -> None:
+        total = format_money(Money(self._total_minor, self.firm.currency), self.firm.locale)
+        noun = "invoice" if self._ticked == 1 else "invoices"
+        text = Text(f"{self._ticked} {noun} ticked · total {total}", style="bold")
+        if self._bad:
+            text.append(
+                f"  ·  {self._bad} amount{'s' if self._bad != 1 else ''} to fix", style="red"
+            )
+        self.query_one("#payment-summary", Static).update(text)
+
+    def summary_text(self) -> str:
+        """What the footer line says (for tests and the benchmark)."""
+        return str(self.query_one("#payment-summary", Static).render())
+
+    # --- sorting ----------------------------------------------------------------------------
+
+    def action_sort(self) -> None:
+        self._sort = SORT_ORDER[(SORT_ORDER.index(self._sort) + 1) % len(SORT_ORDER)]
+        self._fill_table(keep=self.query_one(InvoiceTable).current_key())
+        self.notify(f"Sorted by {SORTS[self._sort][0]}", markup=False, timeout=2)
+
+    @on(DataTable.HeaderSelected, "#payment-table")
+    def _header_clicked(self, event: DataTable.HeaderSelected) -> None:
+        column = {"number": "number", "case": "case", "due": "due", "balance": "balance"}
+        sort = column.get(event.column_key.value or "")
+        if sort is not None:
+            self._sort = sort
+            self._fill_table(keep=self.query_one(InvoiceTable).current_key())
+
+    # --- leaving ---------------------------------------------------------------------------
+
+    def action_details(self) -> None:
+        if not self.payer.may_see_details:
+            self.notify("Invoice details are shown after signing in to the portal.", markup=False)
+            return
+        key = self.query_one(InvoiceTable).current_key()
+        if key is None:
+            return
+        from tui.screens.invoice_details import InvoiceDetailsScreen
+
+        self.app.push_screen(InvoiceDetailsScreen(self.payer, self._rows[key].invoice))
+
+    def selection(self) -> tuple[SelectedInvoice, ...]:
+        """The ticked invoices with valid amounts, in the order shown."""
+        table = self.query_one(InvoiceTable)
+        chosen = []
+        for table_row in table.ordered_rows:
+            row = self._rows[table_row.key.value]
+            if row.ticked and row.amount is not None and row.error is None:
+                chosen.append(SelectedInvoice(row.invoice, row.amount))
+        return tuple(chosen)
+
+    @on(Button.Pressed, "#payment-continue")
+    def action_continue(self) -> None:
+        if not self.firm.online_payments_enabled:
+            self.notify("Online payments are switched off for this firm.", markup=False)
+            return
+        if self._bad:
+            first = next(k for k, r in self._rows.items() if r.ticked and r.error)
+            table = self.query_one(InvoiceTable)
+            table.move_cursor(row=table.get_row_index(first), animate=False)
+            self.notify(
+                f"Fix the amount of {self._rows[first].invoice.number}: {self._rows[first].error}",
+                severity="warning", markup=False,
+            )
+            return
+        chosen = self.selection()
+        if not chosen:
+            self.notify("Tick at least one invoice to pay.", severity="warning", markup=False)
+            return
+        from tui.screens.payment_method import PaymentMethodScreen
+
+        self.app.push_screen(PaymentMethodScreen(self.payer, chosen))
+
+    @on(Button.Pressed, "#payment-leave")
+    def action_leave(self) -> None:
+        if self.payer.kind == "staff":
+            self.dismiss()
+        else:
+            self.app.wipe_session()
