@@ -95,6 +95,9 @@ def create(state: State, params: dict[str, Any]) -> dict[str, Any]:
     suffix = _descriptor_suffix(params)
     meta = metadata(params)
     confirm = as_bool(params, "confirm")
+    if confirm and not params.get("payment_method"):
+        raise invalid("You cannot confirm this PaymentIntent because it's missing a payment "
+                      "method.", param="payment_method", code="payment_intent_unexpected_state")
     pm = None
     if params.get("payment_method"):
         pm = resolve(state, params["payment_method"])
