@@ -56,7 +56,7 @@ DANA = ClientSummary(
     balance=usd(125000 + 53050 + 240000 + 47500 + 9525),
 )
 OTHERS = [
-    ClientSummary(2, "Marcus [bold]Ortega[/bold]", "m.ortega@example.com", ("ORT-2025-002",), 2, usd(98000)),
+    ClientSummary(2, "Marcus [b]Ortega[/b]", "m.ortega@example.com", ("ORT-2025-002",), 2, usd(98000)),
     ClientSummary(3, "Priya Raman", "priya.raman@example.com", ("RAM-2025-011",), 1, usd(43000)),
     ClientSummary(4, "Theo Lindqvist", "theo@example.com", ("LIN-2024-040", "LIN-2025-001"), 3, usd(151075)),
 ]
@@ -86,7 +86,7 @@ PAYMENTS = [
                "card_keyed", "Visa •••• 4242", usd(53050), usd(10000), "captured", "RCP-000102"),
     PaymentRow(103, 52, dt.datetime(2026, 10, 13, 16, 40), "Priya Raman", "INV-1033", "RAM-2025-011",
                "check", "check CHK-2210", usd(20000), usd(0), "recorded", "RCP-000103"),
-    PaymentRow(104, 53, dt.datetime(2026, 10, 12, 11, 5), "Marcus [bold]Ortega[/bold]", "INV-1040", "ORT-2025-002",
+    PaymentRow(104, 53, dt.datetime(2026, 10, 12, 11, 5), "Marcus [b]Ortega[/b]", "INV-1040", "ORT-2025-002",
                "card_saved", "Mastercard •••• 4444", usd(15000), usd(15000), "captured", "RCP-000104"),
     PaymentRow(105, 54, dt.datetime(2026, 10, 11, 10, 0), "Theo Lindqvist", "INV-1051", "LIN-2024-040",
                "card_keyed", "Visa •••• 0002", usd(30000), usd(0), "declined", None),
@@ -233,6 +233,9 @@ class DeskTestApp(App[None]):
         super().__init__()
         self.desk = desk if desk is not None else FakeDesk()
         self.demo_sign_ins = demo_sign_ins
+        self.firm = self.desk.firm()
+        self.cursor_blink = False  # tui.widgets.TextField: no blinking cursor in snapshots
+        self.is_kiosk = False
         self._screen_factory = screen_factory
         self.results: list[object] = []
 

@@ -20,21 +20,23 @@ from textual.worker import Worker, WorkerState, get_current_worker
 from billing.errors import BillingError
 from billing.values import ClientSummary, FirmInfo, Payer, StaffSession
 from models.money import format_money
+from tui.screens.desk_common import fill_table, staff_title
+from tui.widgets import ScreenTitle, TextField
+
+COLUMNS = (
+    ("name", "Client", "left"),
+    ("email", "Email", "left"),
+    ("cases", "Cases", "left"),
+    ("open", "Open", "right"),
+    ("balance", "Balance", "right"),
+)
 
 
-def desk_title(firm: FirmInfo | None, staff: StaffSession, where: str) -> Text:
-    """The top line of every front-desk screen: firm, where we are, who is signed in,
-    and TEST MODE when the firm runs against the sandbox. Names are shown literally."""
-    title = Text()
-    if firm is not None:
-        title.append(firm.name, style="bold")
-        title.append(" · ")
-    title.append(where)
-    title.append(f" · {staff.name} ({'admin' if staff.is_admin else 'front desk'})")
-    if firm is not None and firm.test_mode:
-        title.append("  ")
-        title.append(" TEST MODE ", style="bold reverse")
-    return title
+def _cases(numbers: tuple[str, ...]) -> str:
+    """The first case number and how many more: a row stays one line at 80 columns."""
+    if len(numbers) <= 1:
+        return "".join(numbers)
+    return f"{numbers[0]} +{len(numbers) - 1}"
 
 
 class DeskHomeScreen(Screen[None]):
@@ -77,34 +79,30 @@ class DeskHomeScreen(Screen[None]):
         self._clients: dict[str, ClientSummary] = {}
 
     def compose(self) -> ComposeResult:
-        yield Static(desk_title(None, self.staff, "Front desk"), id="desk-home-title")
-        yield Input(
+        yield ScreenTitle(staff_title("Front desk", self.staff), id="desk-home-title")
+        yield TextField(
             placeholder="Find a client: name, email, case or invoice number",
             id="desk-home-search",
         )
-        table: DataTable = DataTable(cursor_type="row", zebra_stripes=True, id="desk-home-results")
-        table.add_column("Client", key="name")
-        table.add_column("Email", key="email")
-        table.add_column("Cases", key="cases")
-        table.add_column("Open", key="open")
-        table.add_column("Balance", key="balance")
-        yield table
+        yield DataTable(cursor_type="row", zebra_stripes=True, id="desk-home-results")
         yield Static("", id="desk-home-status", markup=False)
         yield Static(
-            "Enter on a client: take a payment for them · F3/F4: offline payment, share an invoice",
+            "↓ to the list, Enter: take a payment for the client · Esc: back to the search",
             id="desk-home-help",
             markup=False,
         )
         yield Footer()
 
     def on_mount(self) -> None:
-        self._load_firm()
+        self.firm = getattr(self.app, "firm", None)
+        if self.firm is None:
+            self._load_firm()
         self._search("")
 
     def on_screen_resume(self) -> None:
         # Back from a payment or a refund: balances may have changed.
-        if self.firm is not None:
-            self._load_firm()
+        self.firm = getattr(self.app, "firm", None) or self.firm
+        if self.is_mounted:
             self._search(self.query_one("#desk-home-search", Input).value.strip())
 
     # --- work ------------------------------------------------------------------------
@@ -133,29 +131,24 @@ class DeskHomeScreen(Screen[None]):
     @on(FirmLoaded)
     def _firm_loaded(self, event: FirmLoaded) -> None:
         self.firm = event.firm
-        self.query_one("#desk-home-title", Static).update(
-            desk_title(event.firm, self.staff, "Front desk")
-        )
         self.refresh_bindings()
 
     @on(ClientsFound)
     def _clients_found(self, event: ClientsFound) -> None:
         if event.query != self.query_one("#desk-home-search", Input).value.strip():
             return  # an older search finished after a newer one was typed
-        table = self.query_one("#desk-home-results", DataTable)
-        table.clear()
-        self._clients = {}
-        for client in event.clients:
-            key = str(client.client_id)
-            self._clients[key] = client
-            table.add_row(
-                Text(client.name),
-                Text(client.email),
-                Text(", ".join(client.case_numbers)),
-                Text(str(client.payable_count), justify="right"),
-                Text(self._money(client), justify="right"),
-                key=key,
-            )
+        self._clients = {str(c.client_id): c for c in event.clients}
+        fill_table(
+            self.query_one("#desk-home-results", DataTable),
+            COLUMNS,
+            [
+                (
+                    str(c.client_id),
+                    (c.name, c.email, _cases(c.case_numbers), str(c.payable_count), self._money(c)),
+                )
+                for c in event.clients
+            ],
+        )
         status = self.query_one("#desk-home-status", Static)
         if not event.clients:
             status.update(Text(f"No client matches “{event.query}”." if event.query else ""))
@@ -267,4 +260,10 @@ class DeskHomeScreen(Screen[None]):
         self.app.push_screen(DeskSettingsScreen(self.staff))
 
     def action_sign_out(self) -> None:
+        app = self.app
         self.dismiss(None)
+        # Nobody waits for this screen's result at a desk: show the sign-in again rather
+        # than an empty screen.
+        reopen = getattr(app, "open_staff_screens", None)
+        if callable(reopen) and not getattr(app, "is_kiosk", False):
+            app.call_after_refresh(lambda: len(app.screen_stack) <= 1 and reopen())

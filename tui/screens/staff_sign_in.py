@@ -22,6 +22,7 @@ from textual.worker import Worker, WorkerState
 from billing.errors import SignInFailed, StaffLocked
 from billing.values import StaffSession
 from models.demo import DEMO_STAFF
+from tui.widgets import TextField
 
 
 def locked_text(until: dt.datetime | None) -> str:
@@ -53,9 +54,9 @@ class StaffSignInScreen(ModalScreen[StaffSession | None]):
         with Vertical(id="staff-sign-in-box") as box:
             box.border_title = "Staff sign-in"
             yield Label("Name", id="staff-sign-in-name-label")
-            yield Input(placeholder="Your name", id="staff-sign-in-name", max_length=80)
+            yield TextField(placeholder="Your name", id="staff-sign-in-name", max_length=80)
             yield Label("PIN", id="staff-sign-in-pin-label")
-            yield Input(
+            yield TextField(
                 placeholder="PIN",
                 password=True,
                 restrict=r"[0-9]*",
