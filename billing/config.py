@@ -71,6 +71,13 @@ class SshSettings:
     idle_timeout_seconds: int = 900
     # demo mode: "per-connection" gives each connection a throwaway database.
     demo_database: str = "per-connection"
+    # The demo database every connection shares when demo_database is "shared";
+    # None means default_data_dir()/ssh-demo.db (never the firm's own database).
+    shared_demo_path: str | None = None
+    # Failed password tries per peer address before it is disconnected, and how long
+    # the address then stays refused (seconds).
+    max_auth_tries: int = 3
+    auth_lockout_seconds: int = 300
 
 
 @dataclass(frozen=True)
@@ -196,6 +203,13 @@ def _validate(settings: Settings) -> Settings:
         raise ConfigError(
             f"ssh.demo_database must be per-connection or shared, got {settings.ssh.demo_database!r}"
         )
+    ssh = settings.ssh
+    if ssh.port > 65535:
+        raise ConfigError(f"ssh.port must be between 0 and 65535, got {ssh.port}")
+    if ssh.max_sessions < 1:
+        raise ConfigError(f"ssh.max_sessions must be at least 1, got {ssh.max_sessions}")
+    if ssh.max_auth_tries < 1:
+        raise ConfigError(f"ssh.max_auth_tries must be at least 1, got {ssh.max_auth_tries}")
     if settings.kiosk.idle_seconds < 5:
         raise ConfigError(
             f"kiosk.idle_seconds must be at least 5, got {settings.kiosk.idle_seconds}"

@@ -1,0 +1,91 @@
+"""An SSH server per test: loopback, a free port, a host key and scratch files in the
+test's own tmp_path. Every server a test started is closed (its sessions' processes
+ended) when the test ends."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from billing.config import Settings, SshSettings, defaults
+from tui.ssh import Launch, SshService, load_or_create_host_key, paydesk_launcher, start_server
+from tui.ssh.launch import Launcher
+
+TINY_APP = Path(__file__).with_name("tiny_app.py")
+
+MakeServer = Callable[..., Awaitable[SshService]]
+
+
+def pid_alive(pid: int) -> bool:
+    """True while `pid` exists and is not a zombie (a reaped process is gone)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
+
+
+def tiny_launcher(tmp_path: Path, *args: str) -> Launcher:
+    """Sessions run tests/ssh/tiny_app.py (the SSH plumbing without Paydesk)."""
+
+    def launch(peer: str) -> Launch:
+        return Launch([sys.executable, str(TINY_APP), *args], {"PAYDESK_TEST_PEER": peer})
+
+    return launch
+
+
+def demo_settings(tmp_path: Path, **ssh: Any) -> Settings:
+    """Settings for the real `paydesk demo`, with every file under tmp_path."""
+    base = defaults()
+    return replace(
+        base,
+        database_url=str(tmp_path / "unused.db"),
+        outbox_dir=str(tmp_path / "outbox"),
+        ssh=replace(SshSettings(port=0), **ssh),
+    )
+
+
+def paydesk_demo_launcher(tmp_path: Path, settings: Settings | None = None) -> Launcher:
+    """Sessions run the real `paydesk --db <throwaway> demo`; throwaway dirs go under
+    tmp_path/scratch and the sessions' outbox under tmp_path."""
+    settings = settings or demo_settings(tmp_path)
+    scratch = tmp_path / "scratch"
+    scratch.mkdir(exist_ok=True)
+    inner = paydesk_launcher(settings, scratch_dir=scratch)
+
+    def launch(peer: str) -> Launch:
+        plan = inner(peer)
+        env = {**plan.env, "PAYDESK_OUTBOX_DIR": str(tmp_path / "outbox"),
+               "XDG_CONFIG_HOME": str(tmp_path / "config"),
+               "XDG_DATA_HOME": str(tmp_path / "data")}
+        return Launch(plan.argv, env, plan.cleanup)
+
+    return launch
+
+
+@pytest.fixture
+def host_key_path(tmp_path: Path) -> Path:
+    return tmp_path / "keys" / "ssh_host_ed25519_key"
+
+
+@pytest.fixture
+async def make_server(tmp_path: Path, host_key_path: Path) -> AsyncIterator[MakeServer]:
+    """`await make_server(launcher=None, **ssh_settings)`: a started server on a free
+    loopback port; the default launcher runs the tiny test app."""
+    started: list[SshService] = []
+
+    async def make(launcher: Launcher | None = None, **ssh: Any) -> SshService:
+        settings = replace(SshSettings(port=0, host_key_path=str(host_key_path)), **ssh)
+        key = load_or_create_host_key(settings.host_key_path)
+        service = await start_server(settings, key, launcher or tiny_launcher(tmp_path))
+        started.append(service)
+        return service
+
+    yield make
+    for service in started:
+        await service.close()
