@@ -194,3 +194,23 @@ class FakeDesk:
         if name == "Front Desk" and pin == "2468":
             return FRONT_DESK
         raise SignInFailed("Wrong name or PIN.")
+
+
+# --- driving the app as a person would ------------------------------------------------
+
+
+async def settle(pilot) -> None:
+    """Let the screen catch up: pending messages, then the workers, twice over."""
+    for _ in range(2):
+        await pilot.pause()
+        await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+async def type_text(pilot, text: str) -> None:
+    """One key at a time, like a person (never a burst: see payment_page's docstring)."""
+    from textual.keys import _character_to_key
+
+    for ch in text:
+        await pilot.press(_character_to_key(ch))
+        await pilot.pause()

@@ -1,7 +1,7 @@
 """Paydesk's screens, one per module with its .tcss beside it.
 
 `PaydeskScreen` and `PaydeskModal` hand their workers' state changes to the app, so that
-worker errors are handled in one place (`PaydeskApp.on_worker_state_changed`): a worker's
+worker errors are handled in one place (`PaydeskApp._worker_state_changed`): a worker's
 StateChanged message goes to the node that started it and does not bubble.
 """
 

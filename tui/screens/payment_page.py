@@ -138,6 +138,10 @@ class PaymentPageScreen(PaydeskScreen):
         table.focus()
         self._load()
 
+    def reload(self) -> None:
+        """Fetch the invoices again (balances change after a payment)."""
+        self._load()
+
     @work(thread=True, exclusive=True, exit_on_error=False)
     def _load(self) -> None:
         self.post_message(self.Loaded(self.app.desk.payable_invoices(self.payer)))

@@ -1,0 +1,90 @@
+"""`paydesk demo`, `paydesk kiosk` and `paydesk desk`: the app, built by tui.factory.
+
+The demo runs the demo firm on its own SQLite file (the user data folder unless --db is
+given), upgraded and seeded, against the in-process Stripe sandbox, with the demo sign-ins
+shown. It never touches the firm's configured database or Stripe account."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+from billing.config import Settings, StripeSettings, default_data_dir
+
+DEMO_APPS = {"welcome": "demo", "kiosk": "kiosk", "desk": "desk"}
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    demo = sub.add_parser("demo", help="open the demo firm (SQLite + in-process Stripe sandbox)")
+    demo.add_argument("--app", choices=tuple(DEMO_APPS), default="welcome",
+                      help="which screens: welcome (everything, the default), kiosk or desk")
+    demo.add_argument("--reset", action="store_true",
+                      help="start again from a freshly seeded demo database")
+    demo.add_argument("--db", dest="db_after", metavar="PATH",
+                      help="the demo's SQLite file (default: demo.db in the user data folder)")
+    demo.set_defaults(func=_demo, setting_overrides=lambda a: {})
+    kiosk = sub.add_parser("kiosk", help="the client kiosk: sign in or pay with a code")
+    kiosk.set_defaults(func=_kiosk)
+    desk = sub.add_parser("desk", help="the front desk (staff sign-in first)")
+    desk.set_defaults(func=_desk)
+
+
+def _run(settings: Settings, mode: str, **kwargs) -> int:
+    from tui.factory import make_app
+
+    try:
+        app = make_app(settings, mode=mode, **kwargs)
+    except Exception as exc:  # noqa: BLE001 - the command line reports and stops
+        print(f"paydesk: cannot start: {exc}", file=sys.stderr)
+        return 1
+    app.run()
+    return int(app.return_code or 0)
+
+
+def _kiosk(args, settings: Settings) -> int:
+    return _run(settings, "kiosk")
+
+
+def _desk(args, settings: Settings) -> int:
+    return _run(settings, "desk")
+
+
+def demo_database(args) -> str:
+    """The demo's SQLite file: --db (before or after `demo`), else the user data folder."""
+    given = getattr(args, "db_after", None) or getattr(args, "db", None)
+    if given:
+        if "://" in given and not given.startswith("sqlite:///"):
+            raise SystemExit("paydesk demo: --db must be a SQLite file path")
+        return given
+    return str(default_data_dir() / "demo.db")
+
+
+def prepare_demo_database(url: str, *, reset: bool) -> None:
+    """Create (or with `reset`, recreate) the demo database: upgraded and seeded."""
+    from models import bind, open_database
+    from models.demo import seed_demo
+    from models.schema import upgrade
+
+    path = Path(url.removeprefix("sqlite:///"))
+    if reset:
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    db = bind(open_database(url))
+    upgrade(db)
+    with db.connection_context():
+        seed_demo()
+    db.close()
+
+
+def _demo(args, settings: Settings) -> int:
+    url = demo_database(args)
+    prepare_demo_database(url, reset=args.reset)
+    # The demo always pays into the sandbox, whatever STRIPE_API_KEY says; an explicit
+    # --stripe-api-base (a sandbox run elsewhere) is kept.
+    base = settings.stripe.api_base
+    stripe = StripeSettings(api_key="sk_test_paydesk_demo" if base else None, api_base=base)
+    settings = replace(settings, database_url=url, stripe=stripe)
+    return _run(settings, DEMO_APPS[args.app], demo_sign_ins=True, allow_quit=True)

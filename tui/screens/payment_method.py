@@ -1,0 +1,262 @@
+"""How the card is given: typed in (keyed), a saved card of the client, or a card reader.
+
+The keyed number stays in its field until Review is pressed; it is then handed over in a
+transient KeyedCard (inside the CardChoice) and the fields are cleared, so going back
+means typing it again. Nothing but the brand and the last four is ever shown again."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.message import Message
+from textual.widgets import (
+    Button,
+    Footer,
+    Input,
+    Label,
+    OptionList,
+    Static,
+    TabbedContent,
+    TabPane,
+)
+from textual.widgets.option_list import Option
+
+from billing.values import CardChoice, Payer
+from gateway.cards import KeyedCard, check_number
+from gateway.errors import CardNumberInvalid
+from models.money import Money, format_money
+from tui.screens import PaydeskScreen
+from tui.screens.payment_page import SelectedInvoice
+from tui.widgets import CardNumberField, ScreenTitle, TextField, card_label
+
+TEST_CARDS = (
+    ("4242 4242 4242 4242", "succeeds"),
+    ("4000 0000 0000 0002", "declined"),
+    ("4000 0000 0000 9995", "insufficient funds"),
+    ("4000 0000 0000 0069", "expired card"),
+    ("4000 0000 0000 0127", "incorrect CVC"),
+    ("4000 0000 0000 0119", "processing error"),
+    ("4000 0027 6000 3184", "needs authentication"),
+)
+
+
+def selection_line(selection: tuple[SelectedInvoice, ...], locale: str) -> Text:
+    """"Paying 4 invoices · total $1,920.25"."""
+    currency = selection[0].amount.currency
+    total = Money.sum_of((s.amount for s in selection), currency)
+    noun = "invoice" if len(selection) == 1 else "invoices"
+    return Text(f"Paying {len(selection)} {noun} · total {format_money(total, locale)}",
+                style="bold")
+
+
+def parse_expiry(text: str, year_now: int) -> tuple[int, int]:
+    """(month, four-digit year) from "MM/YY", "MMYY" or "MM/YYYY"; ValueError with the
+    reason otherwise."""
+    digits = "".join(ch for ch in text if ch.isdigit())
+    if len(digits) == 4:
+        month, year = int(digits[:2]), 2000 + int(digits[2:])
+    elif len(digits) == 6:
+        month, year = int(digits[:2]), int(digits[2:])
+    else:
+        raise ValueError("Type the expiry as MM/YY, e.g. 12/29")
+    if not 1 <= month <= 12:
+        raise ValueError("The expiry month must be 01 to 12")
+    if year > year_now + 25:
+        raise ValueError("That expiry year is too far ahead")
+    return month, year
+
+
+class PaymentMethodScreen(PaydeskScreen):
+    CSS_PATH = "payment_method.tcss"
+    HELP = (
+        "Choose how the card is given: type the card number, use a saved card, or present "
+        "the card on a card reader. Only the brand and the last four digits are shown once "
+        "the number is typed. F5 (or the Review button) shows every transaction before paying."
+    )
+
+    BINDINGS = [
+        Binding("f5", "review", "Review", id="method.review"),
+        Binding("escape", "back", "Back", id="method.back"),
+    ]
+
+    class Choices(Message):
+        def __init__(self, saved: list[CardChoice], readers: list[tuple[str, str]]) -> None:
+            super().__init__()
+            self.saved = saved
+            self.readers = readers
+
+    def __init__(self, payer: Payer, selection: tuple[SelectedInvoice, ...]) -> None:
+        super().__init__()
+        self.payer = payer
+        self.selection = selection
+        self._saved: list[CardChoice] = []
+        self._readers: list[tuple[str, str]] = []
+
+    def compose(self) -> ComposeResult:
+        firm = self.app.firm
+        yield ScreenTitle("Payment method")
+        yield Static(selection_line(self.selection, firm.locale), id="method-summary")
+        with TabbedContent(id="method-tabs"):
+            with TabPane("Card number", id="method-keyed"):
+                with Horizontal(classes="method-row"):
+                    yield Label("Card number", classes="method-label")
+                    yield CardNumberField(id="card-number", compact=True,
+                                          placeholder="1234 5678 9012 3456")
+                    yield Static("", id="card-brand")
+                with Horizontal(classes="method-row"):
+                    yield Label("Expiry", classes="method-label")
+                    yield TextField(id="card-expiry", compact=True, placeholder="MM/YY",
+                                    max_length=7)
+                    yield Label("CVC", classes="method-label-short")
+                    yield TextField(id="card-cvc", compact=True, password=True, max_length=4)
+                    yield Label("Postal code", classes="method-label-short")
+                    yield TextField(id="card-postal", compact=True, max_length=10)
+                yield Static("", id="card-error")
+                if firm.test_mode:
+                    yield Static(self._test_cards(), id="method-test-cards")
+            with TabPane("Saved card", id="method-saved"):
+                yield OptionList(id="saved-cards")
+            with TabPane("Card reader", id="method-reader"):
+                yield OptionList(id="readers")
+                yield Static(
+                    "After the review, present the card on the reader."
+                    + (" In test mode you can simulate a test card there." if firm.test_mode
+                       else ""),
+                    id="reader-note",
+                )
+        with Horizontal(id="method-buttons"):
+            yield Button("Back", id="method-back", compact=True)
+            yield Button("Review", id="method-review", variant="primary", compact=True)
+        yield Footer()
+
+    def _test_cards(self) -> Text:
+        text = Text("Test cards (any future expiry, any CVC):", style="dim")
+        for number, what in TEST_CARDS:
+            text.append(f"\n{number}  ")
+            text.append(what, style="dim")
+        return text
+
+    def on_mount(self) -> None:
+        self.query_one("#card-number", Input).focus()
+        self._load_choices()
+
+    @work(thread=True, exclusive=True, exit_on_error=False)
+    def _load_choices(self) -> None:
+        desk = self.app.desk
+        saved = desk.saved_cards(self.payer)
+        readers = desk.readers()
+        self.post_message(self.Choices(saved, readers))
+
+    @on(Choices)
+    def _choices(self, message: Choices) -> None:
+        self._saved, self._readers = message.saved, message.readers
+        saved = self.query_one("#saved-cards", OptionList)
+        saved.clear_options()
+        if self._saved:
+            saved.add_options([Option(Text(c.label)) for c in self._saved])
+            saved.highlighted = 0
+        else:
+            saved.add_option(Option("No saved cards on file.", disabled=True))
+        readers = self.query_one("#readers", OptionList)
+        readers.clear_options()
+        if self._readers:
+            readers.add_options([Option(Text(label)) for _, label in self._readers])
+            readers.highlighted = 0
+        else:
+            readers.add_option(Option("No card reader is set up.", disabled=True))
+
+    # --- the keyed card ---------------------------------------------------------------
+
+    @on(Input.Changed, "#card-number")
+    def _number_typed(self, event: Input.Changed) -> None:
+        field = self.query_one("#card-number", CardNumberField)
+        self.query_one("#card-brand", Static).update(Text(field.label()))
+
+    @on(Input.Submitted, "#card-number")
+    def _next_expiry(self) -> None:
+        self.query_one("#card-expiry", Input).focus()
+
+    @on(Input.Submitted, "#card-expiry")
+    def _next_cvc(self) -> None:
+        self.query_one("#card-cvc", Input).focus()
+
+    @on(Input.Submitted, "#card-cvc")
+    def _next_postal(self) -> None:
+        self.query_one("#card-postal", Input).focus()
+
+    @on(Input.Submitted, "#card-postal")
+    def _postal_done(self) -> None:
+        self.action_review()
+
+    def _keyed_card(self) -> CardChoice | None:
+        number_field = self.query_one("#card-number", CardNumberField)
+        expiry = self.query_one("#card-expiry", Input).value
+        cvc = self.query_one("#card-cvc", Input).value.strip()
+        postal = self.query_one("#card-postal", Input).value.strip()
+        try:
+            digits = check_number(number_field.peek_digits())
+        except CardNumberInvalid as exc:
+            return self._card_error(exc.message, "#card-number")
+        try:
+            month, year = parse_expiry(expiry, self.app.now().year)
+        except ValueError as exc:
+            return self._card_error(str(exc), "#card-expiry")
+        now = self.app.now()
+        if (year, month) < (now.year, now.month):
+            return self._card_error("That card has expired", "#card-expiry")
+        wanted = 4 if number_field.brand == "amex" else 3
+        if not cvc.isdigit() or len(cvc) != wanted:
+            return self._card_error(f"The CVC is the {wanted} digits on the card", "#card-cvc")
+        if not postal:
+            return self._card_error("Type the postal code of the card's address", "#card-postal")
+        label = card_label(number_field.brand, digits[-4:])
+        keyed = KeyedCard(number=digits, exp_month=month, exp_year=year, cvc=cvc,
+                          postal_code=postal)
+        # The number and CVC now live only in the KeyedCard handed on to the payment.
+        number_field.take_number()
+        self.query_one("#card-cvc", Input).value = ""
+        self.query_one("#card-brand", Static).update("")
+        self.query_one("#card-error", Static).update("")
+        return CardChoice(kind="keyed", keyed=keyed, label=label)
+
+    def _card_error(self, message: str, focus: str) -> None:
+        self.query_one("#card-error", Static).update(Text(message))
+        if focus != "#card-number":
+            self.query_one(focus).focus()
+        return None
+
+    # --- going on -----------------------------------------------------------------------
+
+    def _choice(self) -> CardChoice | None:
+        tab = self.query_one(TabbedContent).active
+        if tab == "method-saved":
+            index = self.query_one("#saved-cards", OptionList).highlighted
+            if not self._saved or index is None:
+                self.notify("There is no saved card to use.", severity="warning", markup=False)
+                return None
+            return self._saved[index]
+        if tab == "method-reader":
+            index = self.query_one("#readers", OptionList).highlighted
+            if not self._readers or index is None:
+                self.notify("There is no card reader to use.", severity="warning", markup=False)
+                return None
+            reader_id, label = self._readers[index]
+            return CardChoice(kind="reader", reader_id=reader_id, label=f"card on {label}")
+        return self._keyed_card()
+
+    @on(Button.Pressed, "#method-review")
+    def action_review(self) -> None:
+        choice = self._choice()
+        if choice is None:
+            return
+        from tui.screens.review import ReviewScreen
+
+        self.app.push_screen(ReviewScreen(self.payer, self.selection, choice))
+
+    @on(Button.Pressed, "#method-back")
+    def action_back(self) -> None:
+        self.query_one("#card-number", CardNumberField).clear_number()
+        self.dismiss()

@@ -1,0 +1,140 @@
+"""The payment running: a live row per invoice (authorizing, authorized, captured,
+declined with the reason). desk.pay runs in a worker thread and reports each change
+through a message, so the screen never freezes."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.containers import Horizontal
+from textual.message import Message
+from textual.widgets import Button, DataTable, Footer, Select, Static
+
+from billing.values import CardChoice, CheckoutResult, Payer, ProgressEvent
+from tui.screens import PaydeskScreen
+from tui.screens.payment_method import TEST_CARDS, selection_line
+from tui.screens.payment_page import SelectedInvoice
+from tui.widgets import ScreenTitle, amount_cell
+
+STATUS_WORDS = {
+    "waiting": ("waiting", "dim"),
+    "authorizing": ("authorizing...", "yellow"),
+    "authorized": ("authorized", "cyan"),
+    "capturing": ("capturing...", "yellow"),
+    "captured": ("paid", "bold green"),
+    "declined": ("declined", "bold red"),
+    "cancelled": ("cancelled, not charged", "dim"),
+    "verifying": ("checking with the bank...", "yellow"),
+    "failed": ("failed", "bold red"),
+}
+
+
+class ProcessingScreen(PaydeskScreen):
+    CSS_PATH = "processing.tcss"
+    HELP = "The payment is running. Please wait: this screen changes by itself when it is done."
+    # The kiosk's idle timer waits for a payment in flight (PaydeskApp._check_idle).
+    HOLDS_SESSION = True
+
+    class Progress(Message):
+        def __init__(self, event: ProgressEvent) -> None:
+            super().__init__()
+            self.event = event
+
+    class Done(Message):
+        def __init__(self, result: CheckoutResult) -> None:
+            super().__init__()
+            self.result = result
+
+    class Stopped(Message):
+        """desk.pay raised before anything was charged (a rule was broken)."""
+
+    def __init__(self, payer: Payer, selection: tuple[SelectedInvoice, ...],
+                 card: CardChoice) -> None:
+        super().__init__()
+        self.payer = payer
+        self.selection = selection
+        self._card: CardChoice | None = card
+        self._card_label = card.label
+        self._reader_id = card.reader_id if card.kind == "reader" else None
+        self._keys = {s.invoice.number: str(s.invoice.invoice_id) for s in selection}
+
+    def compose(self) -> ComposeResult:
+        firm = self.app.firm
+        yield ScreenTitle("Paying")
+        yield Static(selection_line(self.selection, firm.locale), id="processing-summary")
+        yield Static(
+            Text(f"Paying with {self._card_label}. Please wait; do not close this screen."),
+            id="processing-lead",
+        )
+        yield DataTable(id="processing-table", cursor_type="none")
+        if self._reader_id is not None:
+            yield Static(Text(f"Present the card on reader {self._card_label.removeprefix('card on ')}."),
+                         id="processing-reader")
+            if firm.test_mode:
+                with Horizontal(id="processing-simulate"):
+                    yield Select(
+                        [(f"{number}  {what}", number) for number, what in TEST_CARDS],
+                        value=TEST_CARDS[0][0], allow_blank=False, id="processing-test-card",
+                        compact=True,
+                    )
+                    yield Button("Simulate a test card", id="processing-present", compact=True)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        table = self.query_one("#processing-table", DataTable)
+        table.add_column("Invoice", key="number")
+        table.add_column("Amount", key="amount")
+        table.add_column("Status", key="status")
+        for item in self.selection:
+            word, style = STATUS_WORDS["waiting"]
+            table.add_row(Text(item.invoice.number), amount_cell(item.amount, self.app.firm.locale),
+                          Text(word, style=style), key=str(item.invoice.invoice_id))
+        self._pay()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="pay")
+    def _pay(self) -> None:
+        card, self._card = self._card, None  # the screen keeps no card once it is handed over
+        amounts = {s.invoice.invoice_id: s.amount for s in self.selection}
+        try:
+            result = self.app.desk.pay(
+                self.payer, amounts, card,
+                on_progress=lambda event: self.post_message(self.Progress(event)),
+            )
+        except BaseException:
+            self.post_message(self.Stopped())
+            raise  # the app's worker handler shows the reason
+        self.post_message(self.Done(result))
+
+    @on(Progress)
+    def _progress(self, message: Progress) -> None:
+        event = message.event
+        key = self._keys.get(event.invoice_number)
+        if key is None:
+            return
+        word, style = STATUS_WORDS.get(event.status, (event.status, ""))
+        text = Text(word, style=style)
+        if event.message and event.status in ("declined", "failed"):
+            text.append(f": {event.message}", style="red")
+        self.query_one("#processing-table", DataTable).update_cell(
+            key, "status", text, update_width=True)
+
+    @on(Done)
+    def _done(self, message: Done) -> None:
+        from tui.screens.result import ResultScreen
+
+        self.app.switch_screen(ResultScreen(self.payer, message.result, self.selection))
+
+    @on(Stopped)
+    def _stopped(self) -> None:
+        # Nothing was charged; go back to the card choice with the reason shown by the app.
+        self.dismiss()
+
+    @on(Button.Pressed, "#processing-present")
+    def _present(self) -> None:
+        number = self.query_one("#processing-test-card", Select).value
+        self._present_test_card(str(number).replace(" ", ""))
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="present")
+    def _present_test_card(self, number: str) -> None:
+        self.app.desk.present_test_card(self._reader_id, number)

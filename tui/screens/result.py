@@ -1,0 +1,292 @@
+"""What happened. Success: one line per transaction with its receipt and card, the
+confirmation email, and receipts to view, print or save. Failure: which invoice failed
+and why, that nothing was charged, and what to do next."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import platformdirs
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, VerticalScroll
+from textual.message import Message
+from textual.widgets import Button, DataTable, Footer, Input, Static
+
+from billing.values import CheckoutResult, Payer, TransactionResult
+from models.money import format_money
+from tui.screens import PaydeskScreen
+from tui.screens.payment_page import PaymentPageScreen, SelectedInvoice
+from tui.widgets import ScreenTitle, TextField, amount_cell, card_label
+
+
+def default_receipt_dir() -> Path:
+    """The user's downloads folder, or Paydesk's data folder when there is none."""
+    try:
+        downloads = Path(platformdirs.user_downloads_dir())
+        if downloads.is_dir():
+            return downloads
+    except Exception:  # noqa: BLE001, S110 - platformdirs can fail on a bare server
+        pass
+    return Path(platformdirs.user_data_dir("paydesk")) / "receipts"
+
+
+def _card(t: TransactionResult) -> str:
+    return card_label(t.card_brand or "", t.card_last4) if t.card_last4 else ""
+
+
+class ResultScreen(PaydeskScreen):
+    CSS_PATH = "result.tcss"
+    HELP = (
+        "The outcome of the payment. After a payment, pick a row and view, print or save "
+        "its receipt. After a failure nothing was charged: try another card, pay only the "
+        "invoices that did not fail, or go back to the list."
+    )
+
+    BINDINGS = [
+        Binding("v", "view", "View receipt", id="result.view"),
+        Binding("p", "print", "Print", id="result.print"),
+        Binding("ctrl+s", "save", "Save PDF", id="result.save"),
+        Binding("f5", "done", "Done", id="result.done"),
+    ]
+
+    class Receipt(Message):
+        def __init__(self, reference: str, text: str) -> None:
+            super().__init__()
+            self.reference = reference
+            self.text = text
+
+    class Saved(Message):
+        def __init__(self, path: str) -> None:
+            super().__init__()
+            self.path = path
+
+    def __init__(self, payer: Payer, result: CheckoutResult,
+                 selection: tuple[SelectedInvoice, ...]) -> None:
+        super().__init__()
+        self.payer = payer
+        self.result = result
+        self.selection = selection
+
+    @property
+    def succeeded(self) -> bool:
+        return self.result.succeeded
+
+    def compose(self) -> ComposeResult:
+        yield ScreenTitle("Payment complete" if self.succeeded else "Payment not made")
+        yield Static(self._headline(), id="result-headline")
+        yield DataTable(id="result-table", cursor_type="row" if self.succeeded else "none",
+                        zebra_stripes=True)
+        yield Static(self._after(), id="result-after")
+        if self.succeeded:
+            with VerticalScroll(id="result-receipt"):
+                yield Static("", id="result-receipt-text", markup=False)
+            if not self.app.is_kiosk:
+                with Horizontal(id="result-save-row"):
+                    yield Static("Save PDF to", id="result-save-label")
+                    yield TextField(id="result-save-path", compact=True)
+            with Horizontal(id="result-buttons"):
+                yield Button("View receipt", id="result-view", compact=True)
+                yield Button("Print", id="result-print", compact=True)
+                if not self.app.is_kiosk:
+                    yield Button("Save PDF", id="result-save", compact=True)
+                yield Button("Done", id="result-done", variant="primary", compact=True)
+        else:
+            with Horizontal(id="result-buttons"):
+                yield Button("Another card", id="result-another", variant="primary",
+                             compact=True)
+                yield Button("Pay the others", id="result-others", compact=True,
+                             disabled=not self._others())
+                yield Button("Back", id="result-back", compact=True)
+        yield Footer()
+
+    def _headline(self) -> Text:
+        locale = self.app.firm.locale
+        count = len(self.result.transactions)
+        if self.succeeded:
+            noun = "transaction" if count == 1 else "transactions"
+            return Text(f"Paid: {count} {noun}, total {format_money(self.result.total, locale)}. "
+                        "Thank you!", style="bold green")
+        if self.result.status == "verifying":
+            return Text("The bank has not answered yet. Nothing is shown as paid until it does; "
+                        "the front desk can check this payment.", style="bold yellow")
+        return Text("Nothing was charged.", style="bold red")
+
+    def _after(self) -> Text:
+        if self.succeeded:
+            if self.result.email_to:
+                return Text(f"A confirmation email was sent to {self.result.email_to}.")
+            return Text("No confirmation email: there is no email address for this payer.")
+        lines = Text()
+        for t in self.result.failed:
+            lines.append(f"{t.invoice_number} could not be paid: ", style="bold")
+            lines.append(t.failure_message or "the card was not accepted.")
+            lines.append("\n")
+        if not self.result.failed:
+            lines.append(self.result.message or "The payment did not go through.", style="bold")
+            lines.append("\n")
+        lines.append("No transaction went through, so your card was not charged for any invoice.")
+        return lines
+
+    def on_mount(self) -> None:
+        locale = self.app.firm.locale
+        table = self.query_one("#result-table", DataTable)
+        table.add_column("Invoice", key="number")
+        table.add_column("Amount", key="amount")
+        table.add_column("Card" if self.succeeded else "Result", key="card")
+        if self.succeeded:
+            table.add_column("Receipt", key="reference")
+            table.add_column("Transaction", key="pi")
+        for t in self.result.transactions:
+            if self.succeeded:
+                table.add_row(Text(t.invoice_number), amount_cell(t.amount, locale),
+                              Text(_card(t)), Text(t.reference or ""),
+                              Text(t.payment_intent_id or "", style="dim"),
+                              key=str(t.invoice_payment_id))
+            else:
+                failed = t.status in ("declined", "failed")
+                word = (f"{t.status}: {t.failure_message}" if failed and t.failure_message
+                        else "not charged" if not failed else t.status)
+                table.add_row(Text(t.invoice_number), amount_cell(t.amount, locale),
+                              Text(word, style="red" if failed else "dim"),
+                              key=str(t.invoice_payment_id))
+        if self.succeeded:
+            first = next((t.reference for t in self.result.transactions if t.reference), "receipt")
+            if not self.app.is_kiosk:
+                self.query_one("#result-save-path", Input).value = str(
+                    default_receipt_dir() / f"receipt-{first}.pdf")
+            self.query_one("#result-receipt").display = False
+            self.query_one("#result-done", Button).focus()
+            table.focus()
+        else:
+            self.query_one("#result-another", Button).focus()
+
+    # --- receipts -------------------------------------------------------------------------
+
+    def _selected(self) -> TransactionResult | None:
+        if not self.succeeded:
+            return None
+        table = self.query_one("#result-table", DataTable)
+        if table.row_count == 0:
+            return None
+        return self.result.transactions[table.cursor_row]
+
+    @on(DataTable.RowHighlighted, "#result-table")
+    def _row_changed(self) -> None:
+        chosen = self._selected()
+        if chosen is not None and chosen.reference and not self.app.is_kiosk:
+            field = self.query_one("#result-save-path", Input)
+            field.value = str(Path(field.value or default_receipt_dir()).with_name(
+                f"receipt-{chosen.reference}.pdf"))
+
+    @on(Button.Pressed, "#result-view")
+    def action_view(self) -> None:
+        chosen = self._selected()
+        if chosen is not None and chosen.reference:
+            self._load_receipt(chosen.reference, False)
+
+    @on(Button.Pressed, "#result-print")
+    def action_print(self) -> None:
+        chosen = self._selected()
+        if chosen is not None and chosen.reference:
+            self._load_receipt(chosen.reference, True)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="receipt")
+    def _load_receipt(self, reference: str, to_printer: bool) -> None:
+        text = self.app.desk.receipt_text(reference)
+        if to_printer:
+            lp = shutil.which("lp")
+            if lp is None:
+                self.app.call_from_thread(
+                    self.notify, "No printer is set up on this terminal; the receipt is shown "
+                    "instead.", markup=False)
+            else:
+                subprocess.run([lp], input=text.encode(), check=True, timeout=30)
+                self.app.call_from_thread(self.notify, f"Receipt {reference} sent to the printer.",
+                                          markup=False)
+        self.post_message(self.Receipt(reference, text))
+
+    @on(Receipt)
+    def _show_receipt(self, message: Receipt) -> None:
+        box = self.query_one("#result-receipt")
+        box.display = True
+        self.query_one("#result-receipt-text", Static).update(message.text)
+        box.border_title = f"Receipt {message.reference}"
+
+    @on(Button.Pressed, "#result-save")
+    @on(Input.Submitted, "#result-save-path")
+    def action_save(self) -> None:
+        if self.app.is_kiosk or not self.succeeded:
+            return
+        chosen = self._selected()
+        path = self.query_one("#result-save-path", Input).value.strip()
+        if chosen is None or not chosen.reference or not path:
+            self.notify("Pick a transaction and a file name.", severity="warning", markup=False)
+            return
+        self._save_pdf(chosen.reference, path)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="save")
+    def _save_pdf(self, reference: str, path: str) -> None:
+        target = Path(path).expanduser()
+        if target.is_dir():
+            target = target / f"receipt-{reference}.pdf"
+        pdf = self.app.desk.receipt_pdf(reference)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(pdf)
+        self.post_message(self.Saved(str(target)))
+
+    @on(Saved)
+    def _saved(self, message: Saved) -> None:
+        self.notify(f"Saved {message.path}", markup=False)
+
+    # --- leaving ----------------------------------------------------------------------------
+
+    def _others(self) -> tuple[SelectedInvoice, ...]:
+        failed = {t.invoice_id for t in self.result.failed}
+        return tuple(s for s in self.selection if s.invoice.invoice_id not in failed)
+
+    def _back_to_page(self, *, reload: bool) -> PaymentPageScreen | None:
+        """Pop the flow's screens until the payment page is on top. After a payment it
+        reloads (new balances); after a failure it keeps what the payer had set."""
+        stack = self.app.screen_stack
+        if not any(isinstance(s, PaymentPageScreen) for s in stack):
+            return None
+        while not isinstance(self.app.screen_stack[-1], PaymentPageScreen):
+            self.app.pop_screen()
+        page = self.app.screen_stack[-1]
+        if reload:
+            page.reload()
+        return page
+
+    @on(Button.Pressed, "#result-done")
+    def action_done(self) -> None:
+        if not self.succeeded:
+            return
+        if self.payer.kind == "staff":
+            page = self._back_to_page(reload=False)
+            if page is not None:
+                self.app.pop_screen()
+        else:
+            self.app.wipe_session()
+
+    @on(Button.Pressed, "#result-another")
+    def _another(self) -> None:
+        self.dismiss()
+
+    @on(Button.Pressed, "#result-others")
+    def _pay_others(self) -> None:
+        others = self._others()
+        if not others:
+            return
+        from tui.screens.payment_method import PaymentMethodScreen
+
+        self._back_to_page(reload=False)
+        self.app.push_screen(PaymentMethodScreen(self.payer, others))
+
+    @on(Button.Pressed, "#result-back")
+    def _back(self) -> None:
+        self._back_to_page(reload=False)
