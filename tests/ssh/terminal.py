@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+from collections.abc import Iterable
 from typing import Any
 
 import asyncssh
@@ -90,8 +91,13 @@ async def open_terminal(conn: asyncssh.SSHClientConnection, columns: int = 100, 
     return chan, screen
 
 
-async def type_keys(chan: asyncssh.SSHClientChannel[bytes], keys: str, pause: float = 0.05) -> None:
-    """Type like a person: one key at a time (Textual can reorder keys sent in a burst)."""
+async def type_keys(chan: asyncssh.SSHClientChannel[bytes], keys: str | Iterable[str],
+                    pause: float = 0.05) -> None:
+    """Type like a person: one key at a time (Textual can reorder keys sent in a burst).
+
+    A string is typed character by character; a list gives one key per item, so an
+    escape sequence such as F3 (``"\\x1bOR"``) arrives whole, as a terminal sends it.
+    """
     for key in keys:
         chan.write(key.encode("utf-8"))
         await asyncio.sleep(pause)
