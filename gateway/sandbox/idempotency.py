@@ -4,16 +4,29 @@ The first request with a key runs; its result is saved (once the endpoint starte
 executing) and replayed for the same key with the same method, path and parameters.
 The same key with other parameters is an `idempotency_error` (400); a second request
 while the first is still running gets a 409, which the SDK retries.
+
+Parameters are compared by a SHA-256 digest, never kept: a request's body may hold a card
+number and CVC (raw card entry), and the records are written to the `--state` file.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
+import re
 import threading
 from dataclasses import dataclass
 from typing import Any
 
 from gateway.sandbox.errors import ApiError
+
+_DIGEST = re.compile(r"^[0-9a-f]{64}$")
+
+
+def fingerprint(params: dict[str, Any]) -> str:
+    """A digest that tells two requests' parameters apart without keeping them."""
+    canonical = json.dumps(params, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
 @dataclass
@@ -35,11 +48,11 @@ class IdempotencyKeys:
 
     def begin(self, key: str, endpoint: str, params: dict[str, Any]) -> Saved | None:
         """None when this request should run; the saved result when it should be replayed."""
-        fingerprint = json.dumps(params, sort_keys=True)
+        digest = fingerprint(params)
         with self._lock:
             record = self._records.get(key)
             if record is None:
-                self._records[key] = Saved(endpoint, fingerprint)
+                self._records[key] = Saved(endpoint, digest)
                 return None
         if record.endpoint != endpoint:
             raise ApiError(
@@ -49,7 +62,7 @@ class IdempotencyKeys:
                 f"than '{key}' if you meant to execute a different request.",
                 type="idempotency_error",
             )
-        if record.params != fingerprint:
+        if record.params != digest:
             raise ApiError(
                 400,
                 "Keys for idempotent requests can only be used with the same parameters they "
@@ -82,8 +95,12 @@ class IdempotencyKeys:
 
     def dump(self) -> dict[str, Any]:
         with self._lock:
-            return {k: vars(r) for k, r in self._records.items() if r.done}
+            return {k: dict(vars(r)) for k, r in self._records.items() if r.done}
 
     def load(self, data: dict[str, Any]) -> None:
+        records = {k: Saved(**v) for k, v in data.items()}
+        for record in records.values():
+            if not _DIGEST.match(record.params):  # a state file from before the digests
+                record.params = fingerprint(json.loads(record.params))
         with self._lock:
-            self._records = {k: Saved(**v) for k, v in data.items()}
+            self._records = records

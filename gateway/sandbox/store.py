@@ -1,11 +1,18 @@
-"""The sandbox's state: every object by id, behind one lock, optionally kept in a JSON file."""
+"""The sandbox's state: every object by id, behind one lock, optionally kept in a JSON file.
+
+The file never holds a client secret: each is derived from its object's id and a random
+salt (kept in the file), so it is left out when saving and derived again when loading.
+"""
 
 from __future__ import annotations
 
 import copy
+import hashlib
+import hmac
 import json
 import os
 import random
+import secrets
 import string
 import threading
 import time
@@ -31,6 +38,7 @@ class State:
         self.idempotency = IdempotencyKeys()
         self.path = Path(path) if path is not None else None
         self._rng = random.Random()  # noqa: S311 - ids, not secrets
+        self._salt = secrets.token_hex(16)
         if self.path is not None and self.path.exists():
             self._load()
 
@@ -39,7 +47,9 @@ class State:
         return prefix + "".join(self._rng.choice(_ALPHABET) for _ in range(length))
 
     def secret(self, owner_id: str) -> str:
-        return f"{owner_id}_secret_{self.new_id('', 25)}"
+        """The client secret of a PaymentIntent or SetupIntent (the same for the same id)."""
+        digest = hmac.new(self._salt.encode(), owner_id.encode(), hashlib.sha256).hexdigest()
+        return f"{owner_id}_secret_{digest[:25]}"
 
     @staticmethod
     def now() -> int:
@@ -101,18 +111,36 @@ class State:
 
     # persistence
     def save(self) -> None:
+        """Write the state (owner-only file); client secrets are left out."""
         if self.path is None:
             return
-        data = {"objects": self.objects, "idempotency": self.idempotency.dump()}
+        data = {"salt": self._salt, "objects": self.objects,
+                "idempotency": self.idempotency.dump()}
+        text = json.dumps(_without_secrets(data))
         tmp = self.path.with_name(self.path.name + ".tmp")
-        tmp.write_text(json.dumps(data), encoding="utf-8")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
         os.replace(tmp, self.path)
 
     def _load(self) -> None:
         assert self.path is not None
         data = json.loads(self.path.read_text(encoding="utf-8"))
+        self._salt = str(data.get("salt") or self._salt)
+        data = self._with_secrets(data)
         self.objects = dict(data.get("objects", {}))
         self.idempotency.load(data.get("idempotency", {}))
+
+    def _with_secrets(self, node: Any) -> Any:
+        """`node` with every left-out client secret derived again from its object's id."""
+        if isinstance(node, list):
+            return [self._with_secrets(item) for item in node]
+        if not isinstance(node, dict):
+            return node
+        out = {k: self._with_secrets(v) for k, v in node.items()}
+        if "client_secret" in out and isinstance(out.get("id"), str):
+            out["client_secret"] = self.secret(out["id"])
+        return out
 
     def ensure_reader(self) -> dict[str, Any]:
         """The simulated reader (created once; kept across restarts with `--state`)."""
@@ -123,6 +151,14 @@ class State:
 
         serial = "WSC" + "".join(self._rng.choice(string.digits) for _ in range(12))
         return self.add(reader(self.new_id("tmr_"), FRONT_DESK_READER_LABEL, serial, self.now()))
+
+
+def _without_secrets(node: Any) -> Any:
+    if isinstance(node, list):
+        return [_without_secrets(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    return {k: None if k == "client_secret" else _without_secrets(v) for k, v in node.items()}
 
 
 def _public(obj: dict[str, Any]) -> dict[str, Any]:

@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 import stripe
 
-from gateway import GatewayOptions, StripeGateway, build_stripe_client
+from gateway import GatewayOptions, KeyedCard, StripeGateway, build_stripe_client
 from gateway.sandbox import start_sandbox
-from tests.gateway.conftest import REPO_ROOT
+from tests.gateway.conftest import REPO_ROOT, api
 from tui.cli import build_parser
 
 
@@ -106,3 +106,48 @@ def test_state_survives_a_restart_with_a_state_file(tmp_path: Path) -> None:
                                   statement_descriptor_suffix="P", idempotency_key="p-pi")
         assert again.id == held.id and second.count("payment_intent") == 1
         assert gateway.capture(held.id, idempotency_key="p-cap").status == "succeeded"
+
+
+def test_the_state_file_keeps_no_card_number_cvc_or_client_secret(tmp_path: Path) -> None:
+    """Raw card entry puts the number and CVC in a request body; the file keeps neither
+    (idempotency compares a digest), nor any client secret, yet replays stay identical."""
+    state = tmp_path / "sandbox.json"
+    with start_sandbox(state_file=str(state)) as first:
+        raw = StripeGateway(build_stripe_client(GatewayOptions("sk_test_a", api_base=first.url)),
+                            test_mode=False, raw_card_data_access=True)
+        customer = raw.find_or_create_customer(client_ref="s", email="s@example.com",
+                                               name="S", idempotency_key="s-cus")
+        card = raw.card_from_keyed_entry(
+            KeyedCard(number="5555555555554444", exp_month=3, exp_year=2031, cvc="7319"),
+            customer_id=customer, idempotency_key="s-card")
+        params = {"amount": "3000", "currency": "usd", "customer": customer,
+                  "payment_method": card.payment_method_id, "confirm": "true",
+                  "capture_method": "manual"}
+        _, _, held = api(first, "POST", "/v1/payment_intents", params,
+                         headers={"Idempotency-Key": "s-pi"})
+        assert held["client_secret"].startswith(held["id"] + "_secret_")
+        # A decline's error body embeds a PaymentIntent (and its secret) too.
+        status, _, _ = api(first, "POST", "/v1/payment_intents",
+                           {**params, "payment_method": "pm_card_visa_chargeDeclined"},
+                           headers={"Idempotency-Key": "s-decline"})
+        assert status == 402
+    text = state.read_text(encoding="utf-8")
+    for forbidden in ("5555555555554444", "7319", "_secret_", held["client_secret"]):
+        assert forbidden not in text, forbidden
+    assert state.stat().st_mode & 0o077 == 0  # readable by its owner only
+    with start_sandbox(state_file=str(state)) as second:
+        status, headers, again = api(second, "POST", "/v1/payment_intents", params,
+                                     headers={"Idempotency-Key": "s-pi"})
+        assert (status, headers["Idempotent-Replayed"]) == (200, "true")
+        assert again == held  # client secret included
+        _, _, read = api(second, "GET", f"/v1/payment_intents/{held['id']}")
+        assert read["client_secret"] == held["client_secret"]
+        _, _, replayed = api(second, "POST", "/v1/payment_intents",
+                             {**params, "payment_method": "pm_card_visa_chargeDeclined"},
+                             headers={"Idempotency-Key": "s-decline"})
+        embedded = replayed["error"]["payment_intent"]
+        assert embedded["client_secret"].startswith(embedded["id"] + "_secret_")
+        # Other parameters under a kept key are still told apart after the restart.
+        status, _, body = api(second, "POST", "/v1/payment_intents",
+                              {**params, "amount": "3001"}, headers={"Idempotency-Key": "s-pi"})
+        assert (status, body["error"]["type"]) == (400, "idempotency_error")
