@@ -85,7 +85,8 @@ class DeskOfflineScreen(Screen[CheckoutResult | None]):
                 yield Label(
                     "Amount per invoice (leave empty to skip it):", id="desk-offline-hint"
                 )
-                yield VerticalScroll(id="desk-offline-invoices")
+                # Not a tab stop itself: Tab goes from one amount field to the next.
+                yield VerticalScroll(id="desk-offline-invoices", can_focus=False)
                 yield Static("", id="desk-offline-error", markup=False)
                 with Horizontal(classes="desk-offline-buttons"):
                     yield Button("Record…", variant="primary", id="desk-offline-record")
