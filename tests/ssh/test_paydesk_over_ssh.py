@@ -10,6 +10,7 @@ from pathlib import Path
 
 from tests.ssh.conftest import demo_settings, paydesk_demo_launcher, pid_alive
 from tests.ssh.terminal import connect, open_terminal, type_keys
+from tui.ssh.launch import prepare_shared_demo
 from tui.ssh.pty_process import get_window_size
 
 WELCOME = "Welcome to Harbor & Vale LLP"
@@ -87,9 +88,14 @@ async def test_each_connection_runs_its_own_app_and_closing_it_ends_that_app(
 async def test_a_shared_demo_database_is_one_file_for_every_connection(make_server, tmp_path: Path):
     shared = tmp_path / "shared-demo.db"
     settings = demo_settings(tmp_path, demo_database="shared", shared_demo_path=str(shared))
+    # serve-ssh seeds it once before listening, so that sessions never race to create it.
+    assert prepare_shared_demo(settings) is None
+    assert shared.exists()
+    seeded = shared.stat().st_size
     service = await make_server(paydesk_demo_launcher(tmp_path, settings))
-    async with await connect(service.port) as conn:
-        _, screen = await open_terminal(conn)
-        await screen.wait_for(WELCOME, timeout=30)
-        assert shared.exists()
+    async with await connect(service.port) as first, await connect(service.port) as second:
+        _, screen1 = await open_terminal(first)
+        _, screen2 = await open_terminal(second)
+        await asyncio.gather(screen1.wait_for(WELCOME, 30), screen2.wait_for(WELCOME, 30))
         assert list((tmp_path / "scratch").iterdir()) == []
+        assert shared.stat().st_size >= seeded

@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import asyncssh
+import pytest
 
 from tests.ssh.conftest import pid_alive
 from tests.ssh.terminal import connect, open_terminal, type_keys
@@ -174,6 +175,19 @@ async def test_the_session_limit_refuses_one_more(make_server):
     async with await connect(service.port) as third:
         _, screen = await open_terminal(third)
         await screen.wait_for("tiny-app")
+
+
+async def test_connections_without_sessions_are_capped(make_server):
+    service = await make_server(max_sessions=1)
+    held = [await connect(service.port) for _ in range(2)]  # 2 per allowed session
+    try:
+        with pytest.raises(asyncssh.DisconnectError) as refused:
+            await connect(service.port)
+        assert "busy" in refused.value.reason
+    finally:
+        for conn in held:
+            conn.close()
+    assert await wait_until(lambda: service.connections == 0, 5.0)
 
 
 async def test_stopping_the_server_ends_every_session(make_server):

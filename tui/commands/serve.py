@@ -11,14 +11,10 @@ import sys
 from typing import Any
 
 from billing.config import Settings
-from tui.ssh import (
-    HostKeyError,
-    fingerprint,
-    load_or_create_host_key,
-    paydesk_launcher,
-    start_server,
-)
-from tui.ssh.host_key import default_host_key_path
+
+# tui.ssh (asyncssh, cryptography) and tui.web (aiohttp) are imported by the handlers
+# only: every `paydesk` run registers these commands, SSH sessions' apps included, and
+# should not pay ~25 MiB and ~0.2 s for a server it does not run.
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -61,6 +57,9 @@ def _session_args(args: argparse.Namespace) -> list[str]:
 
 
 def _serve_ssh(args: argparse.Namespace, settings: Settings) -> int:
+    from tui.ssh import HostKeyError, load_or_create_host_key, paydesk_launcher
+    from tui.ssh.launch import prepare_shared_demo
+
     ssh = settings.ssh
     if ssh.mode != "demo" and not ssh.passwords and not ssh.authorized_keys_path:
         print(
@@ -74,6 +73,10 @@ def _serve_ssh(args: argparse.Namespace, settings: Settings) -> int:
     except HostKeyError as exc:
         print(f"paydesk: {exc}", file=sys.stderr)
         return 2
+    problem = prepare_shared_demo(settings, _session_args(args))
+    if problem:
+        print(f"paydesk: {problem}", file=sys.stderr)
+        return 1
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     logging.getLogger("asyncssh").setLevel(logging.WARNING)
     launcher = paydesk_launcher(settings, _session_args(args))
@@ -81,6 +84,9 @@ def _serve_ssh(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def _run_ssh(settings: Settings, key: Any, launcher: Any) -> int:
+    from tui.ssh import fingerprint, start_server
+    from tui.ssh.host_key import default_host_key_path
+
     ssh = settings.ssh
     # Before the banner: whoever read it may stop us at once.
     stop = asyncio.Event()

@@ -7,6 +7,7 @@ ends) or the one shared demo file; kiosk and desk sessions open the firm's datab
 from __future__ import annotations
 
 import shutil
+import subprocess
 import sys
 import tempfile
 from collections.abc import Callable, Mapping, Sequence
@@ -37,6 +38,22 @@ def paydesk_argv(*args: str) -> list[str]:
 def shared_demo_path(settings: Settings) -> Path:
     configured = settings.ssh.shared_demo_path
     return Path(configured) if configured else default_data_dir() / "ssh-demo.db"
+
+
+def prepare_shared_demo(settings: Settings, global_args: Sequence[str] = ()) -> str | None:
+    """Seed the shared demo database once, before any session opens it (sessions
+    starting together would otherwise race to create it). Returns a problem or None."""
+    if settings.ssh.mode != "demo" or settings.ssh.demo_database != "shared":
+        return None
+    path = shared_demo_path(settings)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    result = subprocess.run(
+        paydesk_argv(*global_args, "--db", str(path), "db", "seed-demo"),
+        capture_output=True, text=True, check=False,
+    )
+    if result.returncode != 0:
+        return f"could not prepare the shared demo database {path}: {result.stderr.strip()}"
+    return None
 
 
 def throwaway_demo_dir(parent: Path | None = None) -> Path:

@@ -24,6 +24,9 @@ log = logging.getLogger("paydesk.ssh")
 
 # Clients that neither sign in nor leave are dropped after this long.
 LOGIN_TIMEOUT_SECONDS = 30
+# Connections beyond this many per allowed session are dropped at once (signing in
+# or sitting without a session still costs a little; an app is not started for them).
+CONNECTIONS_PER_SESSION = 2
 
 
 @dataclass(frozen=True)
@@ -42,6 +45,7 @@ class SshService:
         self.launcher = launcher
         self.failures = AuthFailures(settings.max_auth_tries, settings.auth_lockout_seconds)
         self._sessions: dict[AppSession, str] = {}
+        self.connections = 0
         self._acceptor: asyncssh.SSHAcceptor | None = None
 
     @property
@@ -121,12 +125,23 @@ class _Connection(asyncssh.SSHServer):
 
     def connection_made(self, conn: asyncssh.SSHServerConnection) -> None:
         self._conn = conn
+        self._service.connections += 1
         peername = conn.get_extra_info("peername")
         if peername:
             self._peer = str(peername[0])
-        if self._service.failures.locked_out(self._peer):
+        limit = self._settings.max_sessions * CONNECTIONS_PER_SESSION
+        if self._service.connections > limit:
+            log.warning("refused %s: %d connections open", self._peer, limit)
+            asyncio.get_running_loop().call_soon(
+                conn.disconnect, asyncssh.DISC_TOO_MANY_CONNECTIONS,
+                "Paydesk is busy; please try again shortly",
+            )
+        elif self._service.failures.locked_out(self._peer):
             log.warning("refused %s: too many failed sign-ins", self._peer)
             asyncio.get_running_loop().call_soon(self._disconnect_locked_out)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._service.connections -= 1
 
     def _disconnect_locked_out(self) -> None:
         if self._conn is not None:
