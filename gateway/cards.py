@@ -110,11 +110,11 @@ def brand_of(number: str) -> str:
 def check_number(number: str) -> str:
     """The normalised digits, or CardNumberInvalid for a bad length, characters or Luhn."""
     digits = normalise(number)
-    if not digits.isdigit() or not 12 <= len(digits) <= 19 or not luhn_ok(digits):
-        raise CardNumberInvalid(INVALID_NUMBER_MESSAGE, code="incorrect_number", param="number")
-    if brand_of(digits) == "unknown":
-        raise CardNumberInvalid(INVALID_NUMBER_MESSAGE, code="incorrect_number", param="number")
-    return digits
+    if (digits.isdigit() and 12 <= len(digits) <= 19 and luhn_ok(digits)
+            and brand_of(digits) != "unknown"):
+        return digits
+    del number, digits  # the error's traceback must not show them among this frame's locals
+    raise CardNumberInvalid(INVALID_NUMBER_MESSAGE, code="incorrect_number", param="number")
 
 
 def payment_method_for_test_card(number: str) -> str | None:

@@ -13,9 +13,10 @@ import re
 
 import stripe
 
-# sk_/rk_/pk_ keys, webhook secrets, and client secrets of PaymentIntents and SetupIntents.
+# sk_/rk_ keys (also as Stripe masks them in errors: sk_live_****abcd), webhook secrets,
+# and client secrets of PaymentIntents and SetupIntents.
 _SECRET = re.compile(
-    r"\b(?:sk|rk)_(?:test|live)_[A-Za-z0-9]+"
+    r"\b(?:sk|rk)_(?:test|live)_[A-Za-z0-9*]+"
     r"|\bwhsec_[A-Za-z0-9]+"
     r"|\b(?:pi|seti)_[A-Za-z0-9]+_secret_[A-Za-z0-9]+"
     r"|client_secret[\"'=: ]+[^\s,&\"'}]+"

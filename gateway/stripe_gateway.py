@@ -16,7 +16,7 @@ from typing import Any
 
 import stripe
 
-from gateway.cards import KeyedCard, check_number, payment_method_for_test_card
+from gateway.cards import KeyedCard, check_number, normalise, payment_method_for_test_card
 from gateway.client import GatewayOptions, build_stripe_client
 from gateway.errors import (
     ActionRequired,
@@ -121,28 +121,34 @@ class StripeGateway:
     def card_from_keyed_entry(self, card: KeyedCard, *, customer_id: str,
                               idempotency_key: str) -> CardInfo:
         """A card typed in at the desk, attached to the customer. The number and CVC are
-        checked here, sent at most once, and not kept."""
-        digits = check_number(card.number)
+        checked here, sent at most once, and not kept.
+
+        A failure leaves without its inner frames or chained exceptions: tracebacks that
+        show local variables (debuggers, rich tracebacks) would otherwise print them."""
+        try:
+            return self._keyed_card(card, customer_id, idempotency_key)
+        except Exception as exc:  # noqa: BLE001 - every failure is scrubbed the same way
+            failure = exc
+        failure.__cause__ = failure.__context__ = None
+        failure.__suppress_context__ = True
+        raise failure.with_traceback(None)
+
+    def _keyed_card(self, card: KeyedCard, customer_id: str, idempotency_key: str) -> CardInfo:
+        check_number(card.number)
         _check_expiry(card.exp_month, card.exp_year)
         if not card.cvc.isdigit() or len(card.cvc) not in (3, 4):
             raise InvalidRequest("The card's security code (CVC) must be 3 or 4 digits.",
                                  code="invalid_cvc", param="cvc")
         if self.test_mode:
-            pm_id = payment_method_for_test_card(digits)
+            pm_id = payment_method_for_test_card(card.number)
             if pm_id is None:
                 raise InvalidRequest(TEST_CARDS_ONLY, code="test_mode_test_card_required",
                                      param="number")
         elif not self.raw_card_data_access:
             raise KeyedEntryRefused(KEYED_ENTRY_OFF, code="raw_card_data_access_required")
         else:
-            details: dict[str, Any] = {"number": digits, "exp_month": card.exp_month,
-                                       "exp_year": card.exp_year, "cvc": card.cvc}
-            params: dict[str, Any] = {"type": "card", "card": details}
-            if card.postal_code:
-                params["billing_details"] = {"address": {"postal_code": card.postal_code}}
-            pm_id = self._call(self._v1.payment_methods.create, params=params,
+            pm_id = self._call(self._v1.payment_methods.create, params=_raw_card_params(card),
                                options=self._key(idempotency_key, "pm"))["id"]
-            del details, params
         attached = self._call(self._v1.payment_methods.attach, pm_id,
                               params={"customer": customer_id},
                               options=self._key(idempotency_key, "attach"))
@@ -287,6 +293,16 @@ class StripeGateway:
             if not page.get("has_more") or not page.get("next_page"):
                 return found
             params = {**params, "page": page["next_page"]}
+
+
+def _raw_card_params(card: KeyedCard) -> dict[str, Any]:
+    """The one request body that carries a card number and CVC (live raw card entry)."""
+    params: dict[str, Any] = {"type": "card", "card": {
+        "number": normalise(card.number), "exp_month": card.exp_month,
+        "exp_year": card.exp_year, "cvc": card.cvc}}
+    if card.postal_code:
+        params["billing_details"] = {"address": {"postal_code": card.postal_code}}
+    return params
 
 
 def _check_expiry(month: int, year: int) -> None:

@@ -51,7 +51,7 @@ def api_key_of(header: str | None) -> str:
         raise ApiError(401, NO_KEY)
     if not _TEST_KEY.match(key):
         raise ApiError(401, f"Invalid API Key provided: {_masked(key)}. The sandbox accepts "
-                            "test-mode keys only (sk_test_... or rk_test_...).")
+                            "test-mode keys only: any secret or restricted test key.")
     return key
 
 

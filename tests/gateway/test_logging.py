@@ -6,12 +6,19 @@ from __future__ import annotations
 import logging
 import re
 import threading
+import traceback
 from collections.abc import Iterator
 
 import pytest
 import stripe
 
-from gateway import KeyedCard, StripeGateway
+from gateway import (
+    CardDeclined,
+    CardNumberInvalid,
+    GatewayMisconfigured,
+    KeyedCard,
+    StripeGateway,
+)
 from gateway.logging_guard import StripeBodyFilter, redact
 from gateway.sandbox import Sandbox
 from tests.gateway.conftest import TEST_KEY, make_gateway
@@ -118,10 +125,22 @@ def test_without_the_guard_the_same_scan_finds_leaks(
 
 def test_redact_masks_keys_secrets_and_numbers() -> None:
     text = (f"key={TEST_KEY} rk_live_abc123 whsec_x1 pi_123_secret_abc "
-            "client_secret=pi_9_secret_z card 4242 4242 4242 4242")
+            "client_secret=pi_9_secret_z card 4242 4242 4242 4242 "
+            "error_message='Invalid API Key provided: sk_live_********wxyz'")
     cleaned = redact(text)
     assert leaks([cleaned]) == []
-    assert "whsec_x1" not in cleaned
+    assert "whsec_x1" not in cleaned and "wxyz" not in cleaned
+
+
+def test_a_refused_live_key_is_not_logged_even_masked(sandbox: Sandbox,
+                                                      root_at_debug: Collect) -> None:
+    live_key = "sk_live_" + "Q" * 20 + "wxyz"
+    gateway = make_gateway(sandbox, api_key=live_key)
+    with pytest.raises(GatewayMisconfigured) as caught:
+        gateway.payment_intent("pi_anything")
+    assert "sk_" not in caught.value.message
+    assert any("Invalid API Key" in t for t in root_at_debug.texts)  # the SDK logged it
+    assert leaks(root_at_debug.texts) == [] and not any("wxyz" in t for t in root_at_debug.texts)
 
 
 def test_gateway_values_never_carry_the_client_secret(gateway: StripeGateway,
@@ -131,3 +150,47 @@ def test_gateway_values_never_carry_the_client_secret(gateway: StripeGateway,
                              statement_descriptor_suffix="INV", description="d",
                              idempotency_key="secretless")
     assert leaks([repr(held), repr(gateway.payment_intent(held.id))]) == []
+
+
+def _traceback_with_locals(error: BaseException) -> str:
+    """The traceback as a debugger shows it, from the frame below the test's own (whose
+    parameters hold the number), with every chained exception."""
+    assert error.__traceback__ is not None
+    return "".join(traceback.TracebackException(
+        type(error), error, error.__traceback__.tb_next, capture_locals=True).format())
+
+
+# Built at run time, so the test's own source lines (shown in tracebacks) do not hold them.
+UNKNOWN_NUMBER, DECLINING_NUMBER, BAD_LUHN = "4" + "1" * 15, "40000000" + "00000002", "4242" * 3 + "4241"
+SECRET_CVC = "73" + "19"
+
+
+@pytest.mark.parametrize("mode,number,error", [
+    ("raw", UNKNOWN_NUMBER, CardDeclined),  # the sandbox refuses it after it was sent
+    ("test", DECLINING_NUMBER, CardDeclined),  # declined when attached
+    ("test", BAD_LUHN, CardNumberInvalid),  # refused before any request
+])
+def test_a_failed_keyed_entry_shows_no_number_or_cvc_even_with_locals(
+        sandbox: Sandbox, mode: str, number: str, error: type[Exception]) -> None:
+    """Debuggers and rich tracebacks print every frame's local variables; the error of a
+    keyed entry carries no frame or chained exception that holds the number or CVC."""
+    gateway = make_gateway(sandbox, test_mode=mode == "test", raw=mode == "raw")
+    customer = gateway.find_or_create_customer(client_ref="t", email="t@example.com", name="T",
+                                               idempotency_key="tb-cus")
+    with pytest.raises(error) as caught:
+        gateway.card_from_keyed_entry(
+            KeyedCard(number=number, exp_month=3, exp_year=2031, cvc=SECRET_CVC),
+            customer_id=customer, idempotency_key=f"tb-{mode}")
+    text = _traceback_with_locals(caught.value)
+    assert "card_from_keyed_entry" in text  # the traceback is there, with its locals
+    assert number not in text and SECRET_CVC not in text
+
+
+def test_the_traceback_scan_can_fail() -> None:
+    """Without the scrubbing, a frame's locals show the number: the scan above sees it."""
+    def leaky(number: str) -> None:
+        raise ValueError("declined")
+
+    with pytest.raises(ValueError) as caught:
+        leaky(UNKNOWN_NUMBER)
+    assert UNKNOWN_NUMBER in _traceback_with_locals(caught.value)
