@@ -18,7 +18,7 @@ import sys
 import threading
 from typing import Any
 
-from billing.errors import BillingError, SignInFailed
+from billing.errors import AmountRejected, BillingError, SignInFailed
 from billing.services import build_services
 from billing.values import CardChoice, CheckoutResult, Payer, StaffSession
 from gateway import KeyedCard
@@ -221,8 +221,11 @@ def _amounts(desk, payer: Payer, specs: list[str]) -> dict[int, Money]:
         invoice = page.get(number.strip().upper())
         if invoice is None:
             raise BillingError(f"{number.strip()} is not payable by this payer.")
-        amounts[invoice.invoice_id] = (desk.parse_amount(payer, invoice, text) if text.strip()
-                                       else invoice.balance)
+        try:
+            amounts[invoice.invoice_id] = (desk.parse_amount(payer, invoice, text)
+                                           if text.strip() else invoice.balance)
+        except MoneyError as exc:
+            raise AmountRejected(invoice.number, str(exc)) from None
     return amounts
 
 
