@@ -195,5 +195,6 @@ class AppSession(asyncssh.SSHServerSession[bytes]):
                 # One session per connection: when the app is gone, so is the connection.
                 if conn is not None:
                     conn.close()
+            log.info("session for %s ended (status %d)", self._peer, status)
             self.ended.set()
             self._on_closed(self)
