@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 import stripe
 
-from gateway import StripeGateway
+from gateway import ActionRequired, CardDeclined, StripeGateway
 from gateway.sandbox import Sandbox
 from tests.gateway.conftest import api
 
@@ -21,6 +21,9 @@ SEARCH_KEYS = {"object", "data", "has_more", "next_page", "url"}
 def assert_shape(obj: dict[str, Any], examples: dict[str, Any]) -> None:
     kind = obj["object"]
     expected = set(examples[kind])
+    if kind == "payment_method" and obj["type"] != "card":
+        # Stripe's example is a `card` PaymentMethod; the details key is named by the type.
+        expected = expected - {"card"} | {obj["type"]}
     assert set(obj) == expected, (
         f"{kind}: missing {sorted(expected - set(obj))}, extra {sorted(set(obj) - expected)}")
     assert obj["id"].startswith(PREFIX[kind])
@@ -59,19 +62,38 @@ def test_retrieved_objects_have_the_keys_of_stripes_examples(
 
 def test_every_stored_object_has_the_keys_of_stripes_examples(
         everything: dict[str, Any], gateway: StripeGateway, sandbox: Sandbox,
-        stripe_examples: dict[str, Any]) -> None:
-    # Also the failed charge of a decline, a canceled intent, and the reader's cards.
-    with pytest.raises(Exception):
+        client: stripe.StripeClient, stripe_examples: dict[str, Any]) -> None:
+    # Also the failed charge of a decline, a canceled intent, an intent waiting for
+    # 3-D Secure, and a card taken on the reader (its action, SetupIntent and both cards).
+    with pytest.raises(CardDeclined):
         gateway.authorize(amount=900, currency="usd", payment_method_id="pm_card_visa_"
                           "chargeDeclined", customer_id=everything["customer"], metadata={},
                           statement_descriptor_suffix="X", description="d",
                           idempotency_key="shape-decline")
+    with pytest.raises(ActionRequired) as action:
+        gateway.authorize(amount=900, currency="usd",
+                          payment_method_id="pm_card_authenticationRequired",
+                          customer_id=everything["customer"], metadata={},
+                          statement_descriptor_suffix="X", description="d",
+                          idempotency_key="shape-3ds")
+    assert action.value.payment_intent_id
+    gateway.cancel(action.value.payment_intent_id, idempotency_key="shape-cancel")
+    seti = client.v1.setup_intents.create(params={
+        "customer": everything["customer"], "payment_method_types": ["card_present"]},
+        options={"idempotency_key": "shape-reader-seti"})
+    client.v1.terminal.readers.process_setup_intent(
+        sandbox.reader_id, params={"setup_intent": seti.id, "allow_redisplay": "always"},
+        options={"idempotency_key": "shape-reader-process"})
+    client.v1.test_helpers.terminal.readers.present_payment_method(
+        sandbox.reader_id, options={"idempotency_key": "shape-reader-tap"})
+    kinds = {pm["type"] for pm in sandbox.objects("payment_method")}
+    assert kinds == {"card", "card_present"}
+    statuses = {pi["status"] for pi in sandbox.objects("payment_intent")}
+    assert statuses == {"succeeded", "requires_payment_method", "canceled"}
     for kind in PREFIX:
         objects = sandbox.objects(kind)
         assert objects, kind
         for obj in objects:
-            if obj.get("type") == "card_present":
-                continue  # Stripe's example is a `card` PaymentMethod
             assert_shape(obj, stripe_examples)
 
 
