@@ -181,12 +181,22 @@ class StripeGateway:
             code = action.get("failure_code")
             if code == "canceled":
                 raise GatewayError("The card reader request was canceled.")
-            raise CardDeclined(decline_message(code, None), code=code)
+            decline_code = self._setup_decline_code(seti["id"])
+            raise CardDeclined(decline_message(code, decline_code), code=code,
+                               decline_code=decline_code)
         generated = (action.get("process_setup_intent") or {}).get("generated_card")
         if not generated:
             seti = self._call(self._v1.setup_intents.retrieve, seti["id"])
             generated = seti.get("payment_method")
         return CardInfo.from_stripe(self._call(self._v1.payment_methods.retrieve, generated))
+
+    def _setup_decline_code(self, seti_id: str) -> str | None:
+        """The issuer's reason a card on the reader was refused (on the SetupIntent)."""
+        try:
+            seti = self._call(self._v1.setup_intents.retrieve, seti_id)
+        except GatewayError:
+            return None  # the decline stands; only its reason is unknown
+        return (seti.get("last_setup_error") or {}).get("decline_code")
 
     def _wait_for_reader(self, reader_id: str, seti_id: str, timeout: float,
                          key: str) -> dict[str, Any]:

@@ -175,6 +175,32 @@ def test_partial_then_full_refunds_and_no_more_than_was_captured(
     assert again.value.code == "charge_already_refunded"
 
 
+def test_refunds_at_once_never_exceed_what_was_captured(gateway: StripeGateway,
+                                                       customer_id: str) -> None:
+    held = authorize(gateway, customer_id, "pm_card_visa", "ip-race-re", amount=10_000)
+    gateway.capture(held.id, idempotency_key="cap-race-re")
+    outcomes: list[object] = []
+    barrier = threading.Barrier(8)
+
+    def refund(n: int) -> None:
+        barrier.wait()
+        try:
+            outcomes.append(gateway.refund(held.id, amount=3_000, idempotency_key=f"re-race-{n}"))
+        except InvalidRequest as exc:
+            outcomes.append(exc.code)
+
+    threads = [threading.Thread(target=refund, args=(n,)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    refunded = [o for o in outcomes if not isinstance(o, str)]
+    assert len(refunded) == 3 and sorted(o for o in outcomes if isinstance(o, str)) == [
+        "amount_too_large"] * 5
+    rest = gateway.refund(held.id, amount=None, idempotency_key="re-race-rest")
+    assert rest.amount == 1_000
+
+
 def test_an_uncaptured_hold_cannot_be_refunded(gateway: StripeGateway, customer_id: str) -> None:
     held = authorize(gateway, customer_id, "pm_card_visa", "ip-u")
     with pytest.raises(InvalidRequest):
@@ -302,14 +328,20 @@ def test_the_reader_yields_a_reusable_card_that_authorizes(
         "requires_capture"
 
 
+@pytest.mark.parametrize("number,decline_code,words", [
+    ("4000000000000002", "generic_decline", "use another card"),
+    ("4000000000009995", "insufficient_funds", "enough funds"),
+])
 def test_a_declined_card_on_the_reader_is_card_declined(
-        gateway: StripeGateway, customer_id: str, sandbox: Sandbox) -> None:
-    tapper = _tap_when_waiting(gateway, sandbox, "4000000000000002")
+        gateway: StripeGateway, customer_id: str, sandbox: Sandbox, number: str,
+        decline_code: str, words: str) -> None:
+    tapper = _tap_when_waiting(gateway, sandbox, number)
     with pytest.raises(CardDeclined) as caught:
         gateway.card_from_reader(sandbox.reader_id, customer_id=customer_id,
                                  idempotency_key="reader-2", timeout_seconds=10)
     tapper.join()
-    assert caught.value.code == "card_declined"
+    assert (caught.value.code, caught.value.decline_code) == ("card_declined", decline_code)
+    assert words in caught.value.message
     assert gateway.saved_cards(customer_id) == []
 
 

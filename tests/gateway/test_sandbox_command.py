@@ -61,10 +61,17 @@ def test_paydesk_sandbox_serves_the_sdk_until_sigterm() -> None:
     assert "Stripe sandbox stopped." in out
 
 
-def test_paydesk_sandbox_stops_on_sigint_too() -> None:
-    process, _ = start_command()
-    process.send_signal(signal.SIGINT)
-    process.communicate(timeout=10)
+def test_paydesk_sandbox_stops_on_sigint_too_and_applies_its_fault_flags() -> None:
+    process, url = start_command("--error-rate", "1", "--latency-ms", "1")
+    try:
+        client = build_stripe_client(GatewayOptions("sk_test_flags", api_base=url,
+                                                    max_network_retries=0))
+        with pytest.raises(stripe.APIError) as caught:
+            client.v1.customers.list()
+        assert caught.value.http_status == 500  # --error-rate 1: every request
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.communicate(timeout=10)
     assert process.returncode == 0
 
 
@@ -76,6 +83,7 @@ def test_the_command_takes_every_fault_flag() -> None:
     assert (args.port, args.latency_ms, args.error_rate, args.drop_rate, args.rate_limit,
             args.seed, args.state) == (12111, 20, 0.1, 0.5, 25, 9, "s.json")
     assert callable(args.func)
+    assert build_parser().parse_args(["sandbox"]).port == 12111  # Stripe's stripe-mock port
 
 
 def test_a_bad_fault_flag_is_refused_with_a_message(capsys: pytest.CaptureFixture[str]) -> None:
