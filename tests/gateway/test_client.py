@@ -43,3 +43,42 @@ def test_every_request_carries_the_options_the_client_was_built_with(
     assert first["timeout"] == 7.5
     assert len(sent) == 3  # the create, then the list and its one retry
     assert repr(GatewayOptions(TEST_KEY)).count(TEST_KEY) == 0
+
+
+def test_the_sdk_raises_the_exception_class_stripe_would(sandbox: Sandbox) -> None:
+    """Each error answer has the status and JSON shape that make the SDK pick the class
+    it picks against Stripe (the gateway's translation relies on those classes)."""
+    client = build_stripe_client(GatewayOptions(TEST_KEY, api_base=sandbox.url,
+                                                max_network_retries=0))
+    pi = client.v1.payment_intents
+    with pytest.raises(stripe.CardError) as card:
+        pi.create(params={"amount": 900, "currency": "usd", "confirm": True,
+                          "payment_method": "pm_card_chargeDeclinedExpiredCard"})
+    assert (card.value.http_status, card.value.code, card.value.param) == (
+        402, "expired_card", "exp_month")
+    assert card.value.error is not None and card.value.error.decline_code == "expired_card"
+    with pytest.raises(stripe.InvalidRequestError) as small:
+        pi.create(params={"amount": 10, "currency": "usd"})
+    assert (small.value.http_status, small.value.code, small.value.param) == (
+        400, "amount_too_small", "amount")
+    with pytest.raises(stripe.InvalidRequestError) as missing:
+        pi.retrieve("pi_nothing")
+    assert (missing.value.http_status, missing.value.code) == (404, "resource_missing")
+    pi.create(params={"amount": 900, "currency": "usd"}, options={"idempotency_key": "k"})
+    with pytest.raises(stripe.IdempotencyError) as reused:
+        pi.create(params={"amount": 901, "currency": "usd"}, options={"idempotency_key": "k"})
+    assert reused.value.http_status == 400
+    with pytest.raises(stripe.AuthenticationError) as key:
+        build_stripe_client(GatewayOptions("sk_live_" + "x" * 24, api_base=sandbox.url,
+                                           max_network_retries=0)).v1.customers.list()
+    assert key.value.http_status == 401
+    sandbox.faults.rate_limit = 1
+    with pytest.raises(stripe.RateLimitError) as limited:
+        for _ in range(3):
+            client.v1.customers.list()
+    assert limited.value.http_status == 429
+    sandbox.faults.rate_limit = None
+    sandbox.faults.error_rate = 1.0
+    with pytest.raises(stripe.APIError) as broken:
+        client.v1.customers.list()
+    assert broken.value.http_status == 500
