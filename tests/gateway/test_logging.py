@@ -81,7 +81,7 @@ def full_payment_and_refund(sandbox: Sandbox) -> None:
     saved = test.card_from_keyed_entry(
         KeyedCard(number=NUMBERS[1], exp_month=3, exp_year=2031, cvc=CVC),
         customer_id=customer, idempotency_key="log-card-2")
-    with pytest.raises(Exception):
+    with pytest.raises(CardDeclined):
         test.authorize(amount=1_000, currency="usd", payment_method_id=saved.payment_method_id,
                        customer_id=customer, metadata={}, statement_descriptor_suffix="INV",
                        description="d", idempotency_key="log-decline")
