@@ -79,6 +79,8 @@ class PaydeskApp(App[None]):
         self.allow_quit = mode != "kiosk" if allow_quit is None else allow_quit
         # The snapshot tests turn this off so that no cursor blinks (tui.widgets.TextField).
         self.cursor_blink = True
+        # Where receipts are saved by default (None: the user's downloads folder).
+        self.receipt_dir: str | None = None
         # Services the factory built for this app, closed when the app stops.
         self.services = None
         self.owns_services = False

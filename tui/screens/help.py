@@ -68,7 +68,8 @@ class HelpScreen(PaydeskModal):
         for node in reversed(nodes):
             for key, bindings in node._bindings.key_to_bindings.items():
                 for binding in bindings:
-                    if binding.show and binding.action not in ("app.focus_next",):
+                    # Paydesk's own keys carry an id; widgets' built-in keys are covered below.
+                    if binding.id is not None or binding.show:
                         yield key, binding
 
     def on_button_pressed(self) -> None:

@@ -80,9 +80,9 @@ class PaymentPageScreen(PaydeskScreen):
     BINDINGS = [
         Binding("a", "select_all", "All", id="payment.select_all"),
         Binding("n", "select_none", "None", id="payment.select_none"),
-        Binding("i", "instalment", "Instalment", id="payment.instalment"),
+        Binding("i", "instalment", "Plan", id="payment.instalment"),
         Binding("d", "details", "Details", id="payment.details"),
-        Binding("s", "sort", "Sort", id="payment.sort"),
+        Binding("s", "sort", "Sort", show=False, id="payment.sort"),
         Binding("c", "continue", "Continue", id="payment.continue"),
         Binding("escape", "back_to_list", "List", show=False, id="payment.back_to_list"),
         Binding("ctrl+o", "leave", "Sign out", id="payment.leave"),

@@ -76,6 +76,14 @@ class ResultScreen(PaydeskScreen):
     def succeeded(self) -> bool:
         return self.result.succeeded
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # Receipt keys mean nothing after a failure: hide them from the footer.
+        if action in ("view", "print", "save", "done") and not self.succeeded:
+            return False
+        if action == "save" and self.app.is_kiosk:
+            return False
+        return True
+
     def compose(self) -> ComposeResult:
         yield ScreenTitle("Payment complete" if self.succeeded else "Payment not made")
         yield Static(self._headline(), id="result-headline")
@@ -122,9 +130,13 @@ class ResultScreen(PaydeskScreen):
                 return Text(f"A confirmation email was sent to {self.result.email_to}.")
             return Text("No confirmation email: there is no email address for this payer.")
         lines = Text()
+        reasons: dict[str, list[str]] = {}
         for t in self.result.failed:
-            lines.append(f"{t.invoice_number} could not be paid: ", style="bold")
-            lines.append(t.failure_message or "the card was not accepted.")
+            reasons.setdefault(t.failure_message or "The card was not accepted.", []).append(
+                t.invoice_number)
+        for reason, numbers in reasons.items():
+            lines.append(f"{', '.join(numbers)}: ", style="bold")
+            lines.append(reason)
             lines.append("\n")
         if not self.result.failed:
             lines.append(self.result.message or "The payment did not go through.", style="bold")
@@ -158,7 +170,7 @@ class ResultScreen(PaydeskScreen):
             first = next((t.reference for t in self.result.transactions if t.reference), "receipt")
             if not self.app.is_kiosk:
                 self.query_one("#result-save-path", Input).value = str(
-                    default_receipt_dir() / f"receipt-{first}.pdf")
+                    self._receipt_dir() / f"receipt-{first}.pdf")
             self.query_one("#result-receipt").display = False
             self.query_one("#result-done", Button).focus()
             table.focus()
@@ -166,6 +178,10 @@ class ResultScreen(PaydeskScreen):
             self.query_one("#result-another", Button).focus()
 
     # --- receipts -------------------------------------------------------------------------
+
+    def _receipt_dir(self) -> Path:
+        chosen = getattr(self.app, "receipt_dir", None)
+        return Path(chosen) if chosen else default_receipt_dir()
 
     def _selected(self) -> TransactionResult | None:
         if not self.succeeded:
@@ -180,7 +196,7 @@ class ResultScreen(PaydeskScreen):
         chosen = self._selected()
         if chosen is not None and chosen.reference and not self.app.is_kiosk:
             field = self.query_one("#result-save-path", Input)
-            field.value = str(Path(field.value or default_receipt_dir()).with_name(
+            field.value = str(Path(field.value or self._receipt_dir()).with_name(
                 f"receipt-{chosen.reference}.pdf"))
 
     @on(Button.Pressed, "#result-view")

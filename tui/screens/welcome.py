@@ -56,11 +56,11 @@ class WelcomeScreen(PaydeskScreen):
             )
             with Vertical(id="welcome-sign-in", classes="welcome-box"):
                 yield Static("Client portal account", classes="welcome-box-title")
-                yield Button("Sign in", id="sign-in", variant="primary")
+                yield Button("Sign in", id="sign-in", variant="primary", compact=True)
             with Vertical(id="welcome-code", classes="welcome-box"):
                 yield Static("Paying with a payment code?", classes="welcome-box-title")
                 yield TextField(
-                    placeholder="e.g. LINK-1234", id="payment-code", max_length=64
+                    placeholder="e.g. LINK-1234", id="payment-code", max_length=64, compact=True
                 )
                 yield Static(CODE_HELP, id="welcome-code-message")
             if getattr(self.app, "demo_sign_ins", False):
@@ -70,7 +70,7 @@ class WelcomeScreen(PaydeskScreen):
                     id="welcome-demo",
                 )
             with Horizontal(id="welcome-staff-row"):
-                yield Button("Staff", id="staff", variant="default")
+                yield Button("Staff", id="staff", variant="default", compact=True)
         yield Footer()
 
     def on_mount(self) -> None:

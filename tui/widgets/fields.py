@@ -7,5 +7,14 @@ from textual.widgets import Input
 
 
 class TextField(Input):
+    DEFAULT_CSS = """
+    TextField.-textual-compact {
+        background: $boost;
+    }
+    TextField.-textual-compact:focus {
+        background: $accent 30%;
+    }
+    """
+
     def on_mount(self) -> None:
         self.cursor_blink = bool(getattr(self.app, "cursor_blink", True))
