@@ -203,8 +203,10 @@ def test_refunds_at_once_never_exceed_what_was_captured(gateway: StripeGateway,
 
 def test_an_uncaptured_hold_cannot_be_refunded(gateway: StripeGateway, customer_id: str) -> None:
     held = authorize(gateway, customer_id, "pm_card_visa", "ip-u")
-    with pytest.raises(InvalidRequest):
+    with pytest.raises(InvalidRequest) as caught:
         gateway.refund(held.id, amount=None, idempotency_key="re-u")
+    assert caught.value.code == "charge_not_refundable"
+    assert gateway.payment_intent(held.id).amount_capturable == 12_500  # the hold stands
 
 
 @pytest.mark.parametrize("currency,amount,code", [

@@ -25,6 +25,16 @@ def test_create_then_confirm_then_a_second_confirm_is_refused(
     assert caught.value.code == "payment_intent_unexpected_state"
 
 
+def test_a_test_payment_method_id_becomes_one_payment_method(client: stripe.StripeClient,
+                                                            sandbox: Sandbox) -> None:
+    pi = client.v1.payment_intents.create(params={
+        "amount": 900, "currency": "usd", "confirm": True, "payment_method": "pm_card_visa"})
+    [pm] = sandbox.objects("payment_method")
+    assert pi.payment_method == pm["id"] != "pm_card_visa"
+    [charge] = sandbox.objects("charge")
+    assert charge["payment_method"] == pm["id"]
+
+
 def test_a_partial_capture_keeps_the_amounts_right(client: stripe.StripeClient,
                                                    customer_id: str) -> None:
     pi = client.v1.payment_intents.create(params={

@@ -113,8 +113,8 @@ def create(state: State, params: dict[str, Any]) -> dict[str, Any]:
     if params.get("confirmation_method") == "manual":
         pi["confirmation_method"] = "manual"
     state.add(pi)
-    if confirm:
-        _confirm(state, pi, params)
+    if confirm:  # with the PaymentMethod just resolved (a `pm_card_*` id makes a new one)
+        _confirm(state, pi, {**params, "payment_method": pi["payment_method"]})
     return pi
 
 
