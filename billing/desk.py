@@ -213,8 +213,10 @@ class Desk:
                                amounts: Mapping[int, Money], method: str,
                                reference: str) -> CheckoutResult:
         staff.require_staff(staff_session)
-        return offline.record_offline_payment(staff_session, client_id, amounts, method,
-                                              reference, terminal=self.terminal)
+        result = offline.record_offline_payment(staff_session, client_id, amounts, method,
+                                                reference, terminal=self.terminal)
+        self._deliver_email()
+        return result
 
     def share_invoice(self, staff_session: StaffSession, invoice_id: int, channel: str,
                       recipient: str | None) -> ShareResult:

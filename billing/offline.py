@@ -7,6 +7,7 @@ from collections.abc import Mapping
 
 from billing import ledger
 from billing.audit import audit
+from billing.emails import queue_confirmation
 from billing.errors import BillingError, NotAllowed
 from billing.receipts import payment_receipt_number
 from billing.reservations import check_reservable, held_minor
@@ -23,7 +24,8 @@ METHOD_NAMES = {"check": "check", "cash": "cash", "bank_transfer": "bank transfe
 def record_offline_payment(staff: StaffSession, client_id: int, amounts: Mapping[int, Money],
                            method: str, reference: str, *, terminal: str) -> CheckoutResult:
     """Record a check, cash or bank transfer spread over the client's invoices: each
-    invoice's paid amount, a receipt and an audit entry per invoice, in one transaction.
+    invoice's paid amount, a receipt and an audit entry per invoice, and the client's
+    confirmation email (queued), in one transaction.
     BillingError (nothing changed) for a bad method, reference, invoice or amount."""
     if method not in OFFLINE_METHODS:
         raise BillingError("The method must be check, cash or bank_transfer.")
@@ -72,4 +74,5 @@ def record_offline_payment(staff: StaffSession, client_id: int, amounts: Mapping
                   terminal=terminal,
                   details=(f"checkout:{checkout.id} invoice_payment:{payment.id} "
                            f"{METHOD_NAMES[method]} {reference} amount_minor={amount}"))
+        queue_confirmation(checkout.id)
     return ledger.result_of(checkout.id, message=f"Recorded the {METHOD_NAMES[method]}.")

@@ -9,7 +9,7 @@ import pytest
 
 from billing.desk import Desk
 from billing.errors import AmountRejected, BillingError, NotAllowed, SignInFailed, StaffLocked
-from models import AuditEntry, Firm, InvoicePayment, Refund, Staff
+from models import AuditEntry, Firm, InvoicePayment, OutboundEmail, Refund, Staff
 from models.money import Money
 from tests.billing.conftest import (
     TODAY,
@@ -104,6 +104,10 @@ def test_an_offline_check_over_several_invoices_is_recorded_in_one_go(desk, fron
     assert invoice("INV-1001").paid_minor == 25000 and invoice("INV-1013").balance_minor == 0
     assert AuditEntry.select().where(
         AuditEntry.action == "offline_payment.record").count() == audits + 2
+    emails = list(OutboundEmail.select().where(OutboundEmail.checkout == result.checkout_id))
+    assert len(emails) == 1 and emails[0].recipient == dana.email
+    message = emails[0].message
+    assert "INV-1001" in message and "INV-1013" in message and "CHK-2001" in message
 
 
 @pytest.mark.parametrize(("method", "reference", "amounts", "error"), [
@@ -115,12 +119,14 @@ def test_an_offline_check_over_several_invoices_is_recorded_in_one_go(desk, fron
 ])
 def test_a_bad_offline_payment_is_refused_and_changes_nothing(desk, front, method, reference,
                                                               amounts, error):
-    before = (InvoicePayment.select().count(), AuditEntry.select().count())
+    before = (InvoicePayment.select().count(), AuditEntry.select().count(),
+              OutboundEmail.select().count())
     with pytest.raises(BillingError, match=error):
         desk.record_offline_payment(front, dana_client().id,
                                     {invoice(n).id: usd(m) for n, m in amounts.items()},
                                     method, reference)
-    assert (InvoicePayment.select().count(), AuditEntry.select().count()) == before
+    assert (InvoicePayment.select().count(), AuditEntry.select().count(),
+            OutboundEmail.select().count()) == before
 
 
 def test_only_an_admin_changes_the_firm_switches(desk, front):
