@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PG_URL ?= postgresql://postgres@127.0.0.1:5432/test
 
-.PHONY: demo test lint clean-venv
+.PHONY: demo test lint chromium clean-venv
 
 # The virtual environment is rebuilt when the lock file or pyproject.toml changes.
 $(VENV): $(BIN)/.installed
@@ -24,8 +24,12 @@ lint: $(VENV)
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
 
+# The browser test of `paydesk serve-web` drives Debian's chromium headless.
+chromium:
+	sh scripts/ensure-chromium.sh
+
 # PostgreSQL tests run when the server answers; CI (.ci/run) makes them mandatory.
-test: $(VENV) lint
+test: $(VENV) lint chromium
 	@if [ -z "$$PAYDESK_TEST_POSTGRES_URL" ] && $(BIN)/python -c "import psycopg2,sys; psycopg2.connect('$(PG_URL)', connect_timeout=3).close()" 2>/dev/null; then \
 		export PAYDESK_TEST_POSTGRES_URL='$(PG_URL)'; \
 	fi; \

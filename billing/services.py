@@ -16,7 +16,7 @@ import peewee
 from billing.config import Settings
 from billing.desk import STARTUP_RECONCILE_AFTER, Desk
 from gateway import GatewayOptions, StripeGateway
-from models.db import bind, open_database
+from models.db import bind, open_database, sqlite_path
 from models.schema import upgrade
 
 log = logging.getLogger(__name__)
@@ -41,6 +41,14 @@ class Services:
             self.db.close()
 
 
+def embedded_sandbox_state(settings: Settings) -> str | None:
+    """Where the in-process sandbox keeps its state: beside a SQLite database, so that the
+    database and what "Stripe" knows (customers, saved cards, payments to refund) stay
+    together across runs. None (memory only) for PostgreSQL."""
+    path = sqlite_path(settings.database_url)
+    return f"{path}.stripe-sandbox.json" if path else None
+
+
 def build_services(settings: Settings, *, clock: Callable[[], dt.datetime] | None = None,
                    reconcile_at_start: bool = True, gateway: StripeGateway | None = None
                    ) -> Services:
@@ -57,7 +65,7 @@ def build_services(settings: Settings, *, clock: Callable[[], dt.datetime] | Non
         if api_key is None:
             from gateway.sandbox import start_sandbox
 
-            sandbox = start_sandbox(port=0)
+            sandbox = start_sandbox(port=0, state_file=embedded_sandbox_state(settings))
             api_key, api_base = SANDBOX_API_KEY, sandbox.url
             settings = replace(settings, stripe=replace(stripe, api_base=api_base))
         gateway = StripeGateway.from_options(GatewayOptions(

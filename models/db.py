@@ -51,13 +51,19 @@ def open_database(url: str) -> peewee.Database:
         return peewee.PostgresqlDatabase(
             name, **{k: v for k, v in kwargs.items() if v is not None}
         )
-    if url.startswith("sqlite:///"):
-        url = url[len("sqlite:///") :]
+    url = sqlite_path(url) or ""
     if "://" in url or not url:
         raise DatabaseUrlError(
             "the database must be a SQLite file path or a postgresql:// URL"
         )
     return peewee.SqliteDatabase(url, pragmas=SQLITE_PRAGMAS, timeout=15)
+
+
+def sqlite_path(url: str) -> str | None:
+    """The file of a SQLite database setting, or None for PostgreSQL."""
+    if url.startswith(("postgresql://", "postgres://")):
+        return None
+    return url[len("sqlite:///") :] if url.startswith("sqlite:///") else url
 
 
 def bind(db: peewee.Database) -> peewee.Database:

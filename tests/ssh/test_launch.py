@@ -73,3 +73,20 @@ def test_serve_web_runs_the_demo_and_knows_loopback():
     assert "tui.ssh.demo_session" in command and "'my file.toml'" in command
     assert is_loopback("127.0.0.1") and is_loopback("::1") and is_loopback("localhost")
     assert not is_loopback("0.0.0.0") and not is_loopback("192.0.2.1")  # noqa: S104
+
+
+def test_the_shared_demo_has_one_sandbox_for_every_session(tmp_path: Path):
+    from tui.ssh.launch import shared_demo_sandbox
+
+    shared = tmp_path / "shared.db"
+    settings = demo_settings(tmp_path, demo_database="shared", shared_demo_path=str(shared))
+    sandbox = shared_demo_sandbox(settings, stripe_api_base=None)
+    assert sandbox is not None
+    try:
+        assert sandbox.url.startswith("http://127.0.0.1:")
+        assert sandbox.state.path == Path(f"{shared}.stripe-sandbox.json")
+    finally:
+        sandbox.stop()
+    assert shared_demo_sandbox(settings, stripe_api_base="http://127.0.0.1:12111") is None
+    per_connection = demo_settings(tmp_path, demo_database="per-connection")
+    assert shared_demo_sandbox(per_connection, stripe_api_base=None) is None

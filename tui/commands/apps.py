@@ -69,7 +69,8 @@ def prepare_demo_database(url: str, *, reset: bool) -> None:
 
     path = Path(url.removeprefix("sqlite:///"))
     if reset:
-        for suffix in ("", "-wal", "-shm"):
+        # The database and the embedded sandbox's state (beside it) start afresh together.
+        for suffix in ("", "-wal", "-shm", ".stripe-sandbox.json"):
             Path(f"{path}{suffix}").unlink(missing_ok=True)
     path.parent.mkdir(parents=True, exist_ok=True)
     db = bind(open_database(url))

@@ -58,7 +58,7 @@ def _session_args(args: argparse.Namespace) -> list[str]:
 
 def _serve_ssh(args: argparse.Namespace, settings: Settings) -> int:
     from tui.ssh import HostKeyError, load_or_create_host_key, paydesk_launcher
-    from tui.ssh.launch import prepare_shared_demo
+    from tui.ssh.launch import prepare_shared_demo, shared_demo_sandbox
 
     ssh = settings.ssh
     if ssh.mode != "demo" and not ssh.passwords and not ssh.authorized_keys_path:
@@ -79,8 +79,16 @@ def _serve_ssh(args: argparse.Namespace, settings: Settings) -> int:
         return 1
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     logging.getLogger("asyncssh").setLevel(logging.WARNING)
-    launcher = paydesk_launcher(settings, _session_args(args))
-    return asyncio.run(_run_ssh(settings, key, launcher))
+    session_args = _session_args(args)
+    sandbox = shared_demo_sandbox(settings, stripe_api_base=args.stripe_api_base)
+    if sandbox is not None:
+        session_args += ["--stripe-api-base", sandbox.url]
+    launcher = paydesk_launcher(settings, session_args)
+    try:
+        return asyncio.run(_run_ssh(settings, key, launcher))
+    finally:
+        if sandbox is not None:
+            sandbox.stop()
 
 
 async def _run_ssh(settings: Settings, key: Any, launcher: Any) -> int:

@@ -40,6 +40,19 @@ def shared_demo_path(settings: Settings) -> Path:
     return Path(configured) if configured else default_data_dir() / "ssh-demo.db"
 
 
+def shared_demo_sandbox(settings: Settings, *, stripe_api_base: str | None):
+    """One Stripe sandbox for every session of the shared demo (started in the server
+    process, its state kept beside the shared database), so that a payment taken in one
+    session can be refunded from another. None when not needed: per-connection demos
+    each embed their own, and an explicit --stripe-api-base is used as given."""
+    if (settings.ssh.mode != "demo" or settings.ssh.demo_database != "shared"
+            or stripe_api_base):
+        return None
+    from gateway.sandbox import start_sandbox
+
+    return start_sandbox(port=0, state_file=f"{shared_demo_path(settings)}.stripe-sandbox.json")
+
+
 def prepare_shared_demo(settings: Settings, global_args: Sequence[str] = ()) -> str | None:
     """Seed the shared demo database once, before any session opens it (sessions
     starting together would otherwise race to create it). Returns a problem or None."""
