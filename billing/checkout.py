@@ -228,9 +228,13 @@ class CheckoutRun:
         raise gw.InvalidRequest("That saved card is no longer on file. Choose another card.")
 
     # --- 2. authorize ------------------------------------------------------------------
-    def authorize_all(self, checkout_id: int) -> list[Outcome]:
+    def authorize_all(self, checkout_id: int) -> list[Outcome] | None:
+        """Authorize every pending payment; None (nothing sent) when the checkout is no
+        longer this run's to authorize (reconciliation took it over meanwhile)."""
         with write_transaction():
-            ledger.set_checkout_status(checkout_id, "authorizing", only_from=("reserved",))
+            if not ledger.set_checkout_status(checkout_id, "authorizing",
+                                              only_from=("reserved",)):
+                return None
             InvoicePayment.update(status="authorizing").where(
                 (InvoicePayment.checkout == checkout_id) & (InvoicePayment.status == "pending")
             ).execute()
@@ -275,6 +279,8 @@ class CheckoutRun:
                           failure_message=o.message, completed_at=utcnow())
         if o.status == "captured":  # recorded by ledger.record_captures
             fields["status"] = "capturing"
+        if o.payment_intent_id:
+            ledger.store_payment_intent(o.payment_id, o.payment_intent_id)
         ledger.update_payment(o.payment_id, **fields)
 
     # --- 3. capture all, or cancel all ---------------------------------------------------
@@ -285,7 +291,8 @@ class CheckoutRun:
         payments = [p for p in ledger.open_payments(checkout_id)
                     if p.status in ("authorized", "capturing")]
         InvoicePayment.update(status="capturing").where(
-            InvoicePayment.id.in_([p.id for p in payments])).execute()
+            InvoicePayment.id.in_([p.id for p in payments])
+            & InvoicePayment.status.in_(("authorized", "capturing"))).execute()
         captured: dict[int, str | None] = {}
         with ThreadPoolExecutor(AUTHORIZE_CONCURRENCY, thread_name_prefix="capture") as pool:
             futures = {pool.submit(self.capture_one, p): p for p in payments}
@@ -363,7 +370,6 @@ class CheckoutRun:
     def _after_cancel(self, checkout_id: int, payment: InvoicePayment, o: Outcome) -> None:
         if o.status == "captured":
             # Captured after all (it cannot be undone by a cancel): record it, never lose it.
-            ledger.update_payment(payment.id, status="capturing")
             ledger.record_captures(checkout_id, {payment.id: o.charge_id}, terminal=self.terminal)
         elif payment.status in ("declined", "failed"):
             pass  # a declined PaymentIntent keeps its decline as the payment's status
@@ -396,6 +402,8 @@ def run_checkout(gateway, checkout_id: int, card: CardChoice, *, terminal: str,
         ledger.fail_checkout(checkout_id, f"Nothing was charged. {problem}", terminal=terminal)
         return ledger.result_of(checkout_id)
     outcomes = run.authorize_all(checkout_id)
+    if outcomes is None:  # reconciliation is settling it: nothing was sent from here
+        return ledger.result_of(checkout_id)
     if outcomes and all(o.status == "authorized" for o in outcomes):
         run.capture_all(checkout_id)
     else:

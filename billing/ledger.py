@@ -61,9 +61,24 @@ def set_checkout_status(checkout_id: int, to: str, *, only_from: tuple[str, ...]
     )
 
 
-def update_payment(payment_id: int, **fields) -> None:
-    """Store what is known about one invoice payment (a PaymentIntent id as soon as known)."""
-    InvoicePayment.update(**fields).where(InvoicePayment.id == payment_id).execute()
+def update_payment(payment_id: int, **fields) -> bool:
+    """Store what is known about one invoice payment (a PaymentIntent id as soon as known).
+
+    A payment in a final state is never moved again: the engine and reconciliation may
+    work on one checkout at once (on-demand reconciliation, a slow terminal), and a late
+    "verifying" or "authorized" must not overwrite a recorded capture (which would count
+    it again) or a release. A capture discovered later goes through `record_captures`.
+    False when the payment was already final and nothing changed."""
+    return bool(InvoicePayment.update(**fields).where(
+        (InvoicePayment.id == payment_id) & InvoicePayment.status.not_in(FINAL_PAYMENT)
+    ).execute())
+
+
+def store_payment_intent(payment_id: int, payment_intent_id: str) -> None:
+    """Keep the PaymentIntent id of a payment that has none yet (whatever its state)."""
+    InvoicePayment.update(stripe_payment_intent_id=payment_intent_id).where(
+        (InvoicePayment.id == payment_id) & InvoicePayment.stripe_payment_intent_id.is_null()
+    ).execute()
 
 
 def open_payments(checkout_id: int) -> list[InvoicePayment]:

@@ -96,8 +96,7 @@ def _cancel_rest(gateway, run: CheckoutRun, checkout: Checkout) -> None:
                 ledger.update_payment(p.id, status="verifying")
                 continue
             if found.payment_intent_id:
-                InvoicePayment.update(stripe_payment_intent_id=found.payment_intent_id).where(
-                    InvoicePayment.id == p.id).execute()
+                ledger.store_payment_intent(p.id, found.payment_intent_id)
             if found.status in ("declined", "failed") or not found.payment_intent_id:
                 ledger.update_payment(
                     p.id, status="declined" if found.status == "declined" else "cancelled",
@@ -108,7 +107,6 @@ def _cancel_rest(gateway, run: CheckoutRun, checkout: Checkout) -> None:
             p = InvoicePayment.get_by_id(p.id)
         outcome = run.cancel_one(p)
         if outcome.status == "captured":
-            ledger.update_payment(p.id, status="capturing")
             ledger.record_captures(checkout.id, {p.id: outcome.charge_id}, terminal=run.terminal)
         elif p.status in ("declined", "failed"):
             continue

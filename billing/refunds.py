@@ -125,7 +125,11 @@ def send_refund(gateway, refund_id: int, *, terminal: str) -> bool:
                 metadata={"paydesk_refund": str(refund.id),
                           "paydesk_invoice_payment": str(payment.id)})
     except gw.OutcomeUnknown:
-        Refund.update(status="verifying").where(Refund.id == refund_id).execute()
+        # Only an open refund becomes "verifying": another terminal (or reconciliation)
+        # may have recorded it meanwhile, and a recorded refund must stay recorded, or a
+        # later replay would count it twice.
+        Refund.update(status="verifying").where(
+            (Refund.id == refund_id) & Refund.status.in_(OPEN_REFUND)).execute()
         return False
     except gw.GatewayError as exc:
         _fail(refund_id, exc.message, terminal=terminal)
@@ -137,7 +141,7 @@ def send_refund(gateway, refund_id: int, *, terminal: str) -> bool:
         _fail(refund_id, "The card's bank refused the refund.", terminal=terminal)
         return True
     Refund.update(status="verifying", stripe_refund_id=info.id).where(
-        Refund.id == refund_id).execute()
+        (Refund.id == refund_id) & Refund.status.in_(OPEN_REFUND)).execute()
     return False
 
 
