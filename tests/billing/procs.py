@@ -65,27 +65,41 @@ def sandbox_objects(state_file: Path, kind: str) -> list[dict]:
     raise AssertionError(f"cannot read {state_file}")
 
 
-# Imports first, then wait for the agreed instant: the processes then really start at once.
-_AT_ONCE = ("import sys, time\n"
+# Imports first, then say so and wait for the word: the parent releases every process at
+# once when all are ready (no fixed wait that is too long on a fast machine, too short on
+# a loaded one).
+_AT_ONCE = ("import sys\n"
             "from tui.cli import main\n"
-            "time.sleep(max(0.0, float(sys.argv[1]) - time.time()))\n"
-            "sys.exit(main(sys.argv[2:]))\n")
+            "print('ready', flush=True)\n"
+            "sys.stdin.readline()\n"
+            "sys.exit(main(sys.argv[1:]))\n")
 
 
 def paydesk_at_once(count_args: list[list[str]], db_url: str, api_base: str, tmp: Path,
-                    extra_env: dict[str, str] | None = None, delay: float = 3.0
+                    extra_env: dict[str, str] | None = None
                     ) -> list[subprocess.CompletedProcess]:
-    """Run several `paydesk` commands in processes of their own, released at one instant."""
+    """Run several `paydesk` commands in processes of their own, released at one instant
+    (once every one of them has started and imported Paydesk)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PAYDESK_", "STRIPE_"))}
     env.update(STRIPE_API_KEY=API_KEY, PAYDESK_OUTBOX_DIR=str(tmp / "outbox"),
                PAYDESK_TERMINAL="process-test", HOME=str(tmp), **(extra_env or {}))
-    start = time.time() + delay
     procs = [subprocess.Popen(
-        [sys.executable, "-c", _AT_ONCE, str(start), "--db", db_url, "--stripe-api-base",
-         api_base, *args], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-        text=True) for args in count_args]
-    done = []
-    for proc in procs:
-        out, err = proc.communicate(timeout=120)
-        done.append(subprocess.CompletedProcess(proc.args, proc.returncode, out, err))
-    return done
+        [sys.executable, "-c", _AT_ONCE, "--db", db_url, "--stripe-api-base", api_base,
+         *args], cwd=ROOT, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, text=True) for args in count_args]
+    try:
+        for proc in procs:
+            line = proc.stdout.readline()
+            assert line.strip() == "ready", (line, proc.poll())
+        for proc in procs:  # the word, to all of them, as close together as it gets
+            proc.stdin.write("go\n")
+            proc.stdin.flush()
+        done = []
+        for proc in procs:
+            out, err = proc.communicate(timeout=120)
+            done.append(subprocess.CompletedProcess(proc.args, proc.returncode, out, err))
+        return done
+    finally:
+        for proc in procs:
+            if proc.poll() is None:
+                proc.kill()

@@ -26,8 +26,35 @@ def test_every_step_of_the_engine_has_a_crash_test():
     assert set(SUCCESS_STEPS) | set(FAILURE_STEPS) == set(STEPS)
 
 
-def assert_stripe_and_database_agree(state_file) -> None:
-    pis = sandbox_objects(state_file, "payment_intent")
+class Stripe:
+    """The sandbox process shared by this module's tests (one start instead of one per
+    test); each test looks only at the PaymentIntents made since it began."""
+
+    def __init__(self, state, url: str) -> None:
+        self.state, self.url = state, url
+        self.before = {pi["id"] for pi in self.all_intents()}
+
+    def all_intents(self) -> list[dict]:
+        return sandbox_objects(self.state, "payment_intent") if self.state.exists() else []
+
+    def intents(self) -> list[dict]:
+        return [pi for pi in self.all_intents() if pi["id"] not in self.before]
+
+
+@pytest.fixture(scope="module")
+def sandbox_proc(tmp_path_factory):
+    state = tmp_path_factory.mktemp("crash-sandbox") / "sandbox.json"
+    with sandbox_process(state) as url:
+        yield state, url
+
+
+@pytest.fixture
+def stripe(sandbox_proc) -> Stripe:
+    return Stripe(*sandbox_proc)
+
+
+def assert_stripe_and_database_agree(stripe: Stripe) -> None:
+    pis = stripe.intents()
     captured_in_stripe = {pi["id"]: pi for pi in pis if pi["status"] == "succeeded"}
     # Nothing is left holding money at Stripe or in the database.
     assert not [pi["id"] for pi in pis if pi["status"] == "requires_capture"]
@@ -56,20 +83,19 @@ def _add_huge_invoice() -> None:
     InvoiceShare.create(invoice=inv, channel="email", recipient=dana.email)
 
 
-def _crash_then_reconcile(tmp_path, sqlite_url, step, invoices) -> tuple:
-    state = tmp_path / "sandbox.json"
+def _crash_then_reconcile(stripe, tmp_path, sqlite_url, step, invoices) -> dict:
     before = balances()
-    with sandbox_process(state) as url:
-        args = ["pay", "--client", DANA, "--card", "4242424242424242"]
-        for number in invoices:
-            args += ["--invoice", number]
-        crashed = paydesk(sqlite_url, url, tmp_path, *args, crash_at=step)
-        assert crashed.returncode == 70, (crashed.stdout, crashed.stderr)
-        report = _desk(url, tmp_path).reconcile()
-        assert report.still_unknown == 0 and report.checkouts_settled == (step != "recorded"), report
-        assert_stripe_and_database_agree(state)
-        assert _desk(url, tmp_path).reconcile().checkouts_settled == 0
-        return before, state, url
+    url = stripe.url
+    args = ["pay", "--client", DANA, "--card", "4242424242424242"]
+    for number in invoices:
+        args += ["--invoice", number]
+    crashed = paydesk(sqlite_url, url, tmp_path, *args, crash_at=step)
+    assert crashed.returncode == 70, (crashed.stdout, crashed.stderr)
+    report = _desk(url, tmp_path).reconcile()
+    assert report.still_unknown == 0 and report.checkouts_settled == (step != "recorded"), report
+    assert_stripe_and_database_agree(stripe)
+    assert _desk(url, tmp_path).reconcile().checkouts_settled == 0
+    return before
 
 
 def _desk(url, tmp_path) -> Desk:
@@ -79,12 +105,11 @@ def _desk(url, tmp_path) -> Desk:
 
 @pytest.mark.parametrize("step", SUCCESS_STEPS)
 def test_a_crash_while_paying_is_settled_by_reconciliation(demo_sqlite, sqlite_url, tmp_path,
-                                                            step):
+                                                            step, stripe):
     numbers = DANA_PAYABLE[:3]
-    before, state, _ = _crash_then_reconcile(tmp_path, sqlite_url, step, numbers)
+    before = _crash_then_reconcile(stripe, tmp_path, sqlite_url, step, numbers)
     after = balances()
-    captured = [pi for pi in sandbox_objects(state, "payment_intent")
-                if pi["status"] == "succeeded"]
+    captured = [pi for pi in stripe.intents() if pi["status"] == "succeeded"]
     if SUCCESS_STEPS.index(step) >= SUCCESS_STEPS.index("capturing"):
         # The decision to capture was stored: every invoice is captured and recorded.
         assert len(captured) == 3
@@ -98,24 +123,24 @@ def test_a_crash_while_paying_is_settled_by_reconciliation(demo_sqlite, sqlite_u
 
 @pytest.mark.parametrize("step", FAILURE_STEPS)
 def test_a_crash_while_cancelling_after_a_failed_authorization_charges_nothing(
-        demo_sqlite, sqlite_url, tmp_path, step):
+        demo_sqlite, sqlite_url, tmp_path, step, stripe):
     _add_huge_invoice()
-    before, state, _ = _crash_then_reconcile(
-        tmp_path, sqlite_url, step, (*DANA_PAYABLE[:3], "INV-1099"))
-    assert not [pi for pi in sandbox_objects(state, "payment_intent")
-                if pi["status"] == "succeeded"]
+    before = _crash_then_reconcile(
+        stripe, tmp_path, sqlite_url, step, (*DANA_PAYABLE[:3], "INV-1099"))
+    intents = stripe.intents()
+    assert intents  # the authorizations were made, then released
+    assert not [pi for pi in intents if pi["status"] == "succeeded"]
     assert balances() == before
 
 
 def test_after_a_crash_and_reconciliation_the_invoices_can_be_paid(demo_sqlite, sqlite_url,
-                                                                   tmp_path):
-    state = tmp_path / "sandbox.json"
-    with sandbox_process(state) as url:
-        args = ["pay", "--client", DANA, "--card", "4242424242424242",
-                "--invoice", "INV-1001", "--invoice", "INV-1012"]
-        assert paydesk(sqlite_url, url, tmp_path, *args, crash_at="authorized").returncode == 70
-        assert paydesk(sqlite_url, url, tmp_path, "reconcile").returncode == 0  # the CLI
-        paid = paydesk(sqlite_url, url, tmp_path, *args)
-        assert paid.returncode == 0, paid.stderr
-        assert_stripe_and_database_agree(state)
+                                                                   tmp_path, stripe):
+    url = stripe.url
+    args = ["pay", "--client", DANA, "--card", "4242424242424242",
+            "--invoice", "INV-1001", "--invoice", "INV-1012"]
+    assert paydesk(sqlite_url, url, tmp_path, *args, crash_at="authorized").returncode == 70
+    assert paydesk(sqlite_url, url, tmp_path, "reconcile").returncode == 0  # the CLI
+    paid = paydesk(sqlite_url, url, tmp_path, *args)
+    assert paid.returncode == 0, paid.stderr
+    assert_stripe_and_database_agree(stripe)
     assert balances()["INV-1001"] == 0 and balances()["INV-1012"] == 0
