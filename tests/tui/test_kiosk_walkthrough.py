@@ -163,11 +163,12 @@ async def test_a_payment_code_pays_its_one_invoice(kiosk_services):
 
 async def test_the_kiosk_wipes_the_session_after_the_idle_period(kiosk_services):
     app = kiosk_app(kiosk_services)
-    app.kiosk_idle_seconds = 1
     async with app.run_test(size=(80, 24)) as pilot:
         page = await dana_signs_in(pilot)
         await choose_invoices(pilot, page)
         assert isinstance(app.screen, PaymentPageScreen)
+        # Shortened only now: a slow sign-in (argon2 on a busy machine) is not idleness.
+        app.kiosk_idle_seconds = 1
         await pilot.pause(2.5)
         await settle(pilot)
         assert isinstance(app.screen, WelcomeScreen)

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import threading
+from pathlib import Path
 
 import pytest
 
@@ -18,6 +19,7 @@ from tests.tui.fakes import (
     usd,
 )
 from tui.app import PaydeskApp
+from tui.screens import processing
 from tui.screens.client_sign_in import ClientSignInScreen
 from tui.screens.invoice_details import InvoiceDetailsScreen
 from tui.screens.payment_method import PaymentMethodScreen
@@ -36,19 +38,23 @@ SELECTION = (
 )
 
 
-class HeldDesk(FakeDesk):
-    """pay() reports the first invoices' progress, then waits: the processing screen
-    is caught mid-payment."""
+READER = CardChoice(kind="reader", reader_id="tmr_FRONTDESK1", label="card on Front desk reader")
+MID_PAYMENT = (("INV-1001", "captured"), ("INV-1004", "authorized"), ("INV-1012", "authorizing"))
 
-    def __init__(self) -> None:
+
+class HeldDesk(FakeDesk):
+    """pay() reports `progress`, then waits: the processing screen is caught mid-payment
+    (or, with no progress, waiting for the card on the reader)."""
+
+    def __init__(self, progress=MID_PAYMENT) -> None:
         super().__init__()
+        self.progress = progress
         self.release = threading.Event()
         self.reported = threading.Event()
 
     def pay(self, payer, amounts, card, on_progress=None):
-        on_progress(self._event("INV-1001", "captured"))
-        on_progress(self._event("INV-1004", "authorized"))
-        on_progress(self._event("INV-1012", "authorizing"))
+        for number, status in self.progress:
+            on_progress(self._event(number, status))
         self.reported.set()
         self.release.wait(10)
         return super().pay(payer, amounts, card)
@@ -148,20 +154,54 @@ def test_payment_method_after_the_number(snap_compare, size):
                         run_before=push(lambda: PaymentMethodScreen(DANA, SELECTION), *keys))
 
 
+def method_tab(tab: str):
+    """run_before: the payment method screen with one of its tabs clicked."""
+    async def run_before(pilot):
+        await pilot.pause()
+        await settle(pilot)
+        pilot.app.push_screen(PaymentMethodScreen(DANA, SELECTION))
+        await settle(pilot)
+        await pilot.click(f"#--content-tab-{tab}")
+        await settle(pilot)
+
+    return run_before
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_payment_method_keyed_card(snap_compare, size):
+    assert snap_compare(make(), terminal_size=size, run_before=method_tab("method-keyed"))
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_payment_method_saved_cards(snap_compare, size):
+    assert snap_compare(make(), terminal_size=size, run_before=method_tab("method-saved"))
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_payment_method_card_reader(snap_compare, size):
+    assert snap_compare(make(), terminal_size=size, run_before=method_tab("method-reader"))
+
+
 @pytest.mark.parametrize("size", SIZES)
 def test_review(snap_compare, size):
     assert snap_compare(make(), terminal_size=size,
                         run_before=push(lambda: ReviewScreen(DANA, SELECTION, VISA)))
 
 
-@pytest.mark.parametrize("size", SIZES)
-def test_processing(snap_compare, size):
-    desk = HeldDesk()
+def caught_processing(desk: HeldDesk, card: CardChoice):
+    """run_before: the processing screen once the held payment has reported. The payment
+    is let go when the screen goes, so the test does not wait for it."""
+
+    class Held(ProcessingScreen):
+        CSS_PATH = Path(processing.__file__).with_name("processing.tcss")
+
+        def on_unmount(self) -> None:
+            desk.release.set()
 
     async def run_before(pilot):
         await pilot.pause()
         await settle(pilot)
-        pilot.app.push_screen(ProcessingScreen(DANA, SELECTION, VISA))
+        pilot.app.push_screen(Held(DANA, SELECTION, card))
         for _ in range(100):
             if desk.reported.is_set():
                 break
@@ -169,8 +209,26 @@ def test_processing(snap_compare, size):
         for _ in range(5):
             await pilot.pause()
 
+    return run_before
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_processing(snap_compare, size):
+    desk = HeldDesk()
     try:
-        assert snap_compare(make(desk=desk), terminal_size=size, run_before=run_before)
+        assert snap_compare(make(desk=desk), terminal_size=size,
+                            run_before=caught_processing(desk, VISA))
+    finally:
+        desk.release.set()
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_processing_on_a_card_reader(snap_compare, size):
+    # "Present the card on reader X", with the test-mode way to simulate a test card.
+    desk = HeldDesk(progress=())
+    try:
+        assert snap_compare(make(desk=desk), terminal_size=size,
+                            run_before=caught_processing(desk, READER))
     finally:
         desk.release.set()
 

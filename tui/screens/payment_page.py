@@ -2,15 +2,15 @@
 tick and an amount; the footer counts the ticked invoices and totals them as the payer
 types.
 
-Amounts come only from what the amount field holds (Input.Changed), never from the order
-in which an Enter key arrived: Textual can reorder a burst of keys when some are bindings,
-and a reordered key must never change an amount silently. The review screen shows every
-amount again before anything is charged.
+Amounts come only from what the amount field holds: every change is reported with the
+invoice it was typed for (AmountField.Typed), and the field's current text is read again
+before the page hands the amounts on. Textual can reorder a burst of keys when some are
+bindings (tui.widgets.fields keeps a field's keys in order), and a reordered key must never
+change an amount silently. The review screen shows every amount again before anything is
+charged.
 """
 
 from __future__ import annotations
-
-from dataclasses import dataclass
 
 from babel.dates import format_date
 from rich.text import Text
@@ -22,50 +22,24 @@ from textual.message import Message
 from textual.widgets import Button, DataTable, Footer, Input, Static
 
 from billing.values import PayableInvoice, Payer
-from models.money import (
-    AmountError,
-    Money,
-    MoneyError,
-    check_amount,
-    format_amount_plain,
-    format_money,
-    parse_amount,
-    stripe_minimum_charge,
-)
+from models.money import Money, format_amount_plain, format_money
 from tui.screens import PaydeskScreen
-from tui.widgets import InvoiceTable, ScreenTitle, TextField, amount_cell
-
-COLUMNS = (
-    ("tick", ""), ("number", "Invoice"), ("case", "Case"), ("issued", "Issued"),
-    ("due", "Due"), ("balance", "Balance"), ("plan", "Plan due"), ("amount", "Amount"),
-    ("note", ""),
+from tui.screens.payment_rows import (
+    COLUMNS,
+    HEADER_SORTS,
+    SORT_ORDER,
+    SORTS,
+    PageRow,
+    SelectedInvoice,
+    amount_of_row,
+    note_cell,
+    parse_row_amount,
+    row_cells,
+    tick_cell,
 )
-SORTS = {
-    "case": ("case", lambda r: (r.invoice.case_number, r.invoice.due_date, r.invoice.number)),
-    "due": ("due date", lambda r: (r.invoice.due_date, r.invoice.number)),
-    "balance": ("balance", lambda r: (-r.invoice.balance.minor, r.invoice.number)),
-    "number": ("invoice number", lambda r: (r.invoice.number,)),
-}
-SORT_ORDER = tuple(SORTS)
+from tui.widgets import AmountField, InvoiceTable, ScreenTitle
 
-
-@dataclass(frozen=True)
-class SelectedInvoice:
-    """One invoice the payer chose to pay, and how much."""
-
-    invoice: PayableInvoice
-    amount: Money
-
-
-@dataclass
-class _Row:
-    """The page's state for one invoice: ticked or not, what is typed, what it means."""
-
-    invoice: PayableInvoice
-    ticked: bool
-    text: str
-    amount: Money | None
-    error: str | None = None
+__all__ = ["PaymentPageScreen", "SelectedInvoice"]
 
 
 class PaymentPageScreen(PaydeskScreen):
@@ -96,7 +70,7 @@ class PaymentPageScreen(PaydeskScreen):
     def __init__(self, payer: Payer) -> None:
         super().__init__()
         self.payer = payer
-        self._rows: dict[str, _Row] = {}
+        self._rows: dict[str, PageRow] = {}
         self._sort = "case"
         self._editing: str | None = None
         self._ticked = 0
@@ -112,7 +86,8 @@ class PaymentPageScreen(PaydeskScreen):
         yield Static("", id="payment-current")
         with Horizontal(id="payment-amount-row"):
             yield Static("Amount", id="payment-amount-label")
-            yield TextField(id="payment-amount", disabled=True, compact=True)
+            yield AmountField(id="payment-amount", return_to="#payment-table", disabled=True,
+                              compact=True)
             yield Static("", id="payment-amount-error")
         with Horizontal(id="payment-summary-row"):
             yield Static("", id="payment-summary")
@@ -152,7 +127,7 @@ class PaymentPageScreen(PaydeskScreen):
         tick_all = not self.single_invoice or len(message.invoices) == 1
         self._rows = {}
         for invoice in message.invoices:
-            self._rows[str(invoice.invoice_id)] = _Row(
+            self._rows[str(invoice.invoice_id)] = PageRow(
                 invoice=invoice,
                 ticked=tick_all,
                 text=format_amount_plain(invoice.balance, locale),
@@ -189,65 +164,31 @@ class PaymentPageScreen(PaydeskScreen):
 
     # --- the table ----------------------------------------------------------------------
 
-    def _cells(self, row: _Row) -> list[Text]:
-        inv = row.invoice
-        locale = self.firm.locale
-        plan = inv.instalment_due
-        return [
-            self._tick_cell(row),
-            Text(inv.number),
-            Text(inv.case_number),
-            Text(format_date(inv.issue_date, "short", locale=locale)),
-            Text(format_date(inv.due_date, "short", locale=locale)),
-            amount_cell(inv.balance, locale),
-            amount_cell(plan.amount, locale, style="bold red" if plan.overdue else "")
-            if plan else Text(""),
-            self._amount_cell(row),
-            Text(row.error or "", style="red"),
-        ]
-
-    @staticmethod
-    def _tick_cell(row: _Row) -> Text:
-        if row.ticked and row.error:
-            return Text("[!]", style="bold red")
-        return Text("[x]" if row.ticked else "[ ]", style="bold" if row.ticked else "dim")
-
-    def _amount_cell(self, row: _Row) -> Text:
-        if row.error:
-            return Text(row.text or "?", style="bold red", justify="right")
-        style = "bold" if row.ticked else "dim"
-        return amount_cell(row.amount, self.firm.locale, style=style)
-
     def _fill_table(self, keep: str | None = None) -> None:
         table = self.query_one(InvoiceTable)
         table.clear()
         _, order = SORTS[self._sort]
         for key, row in sorted(self._rows.items(), key=lambda kv: order(kv[1])):
-            table.add_row(*self._cells(row), key=key)
+            table.add_row(*row_cells(row, self.firm.locale), key=key)
         if keep is not None and keep in self._rows:
             table.move_cursor(row=table.get_row_index(keep), animate=False)
 
     def _refresh_row(self, key: str) -> None:
         row = self._rows[key]
         table = self.query_one(InvoiceTable)
-        table.update_cell(key, "tick", self._tick_cell(row))
-        table.update_cell(key, "amount", self._amount_cell(row))
-        table.update_cell(key, "note", Text(row.error or "", style="red"))
+        table.update_cell(key, "tick", tick_cell(row))
+        table.update_cell(key, "amount", amount_of_row(row, self.firm.locale))
+        table.update_cell(key, "note", note_cell(row))
 
     # --- ticking ----------------------------------------------------------------------
-
-    def _contribution(self, row: _Row) -> tuple[int, int, int]:
-        if not row.ticked:
-            return (0, 0, 0)
-        return (1, row.amount.minor if row.amount else 0, 1 if row.error else 0)
 
     def _change(self, key: str, **changes) -> None:
         """Apply changes to one row, keeping the running count and total exact."""
         row = self._rows[key]
-        before = self._contribution(row)
+        before = row.contribution()
         for name, value in changes.items():
             setattr(row, name, value)
-        after = self._contribution(row)
+        after = row.contribution()
         self._ticked += after[0] - before[0]
         self._total_minor += after[1] - before[1]
         self._bad += after[2] - before[2]
@@ -301,27 +242,13 @@ class PaymentPageScreen(PaydeskScreen):
             return
         self._set_text(key, format_amount_plain(plan.amount, self.firm.locale))
         if key == self._editing:
-            field = self.query_one("#payment-amount", Input)
-            with field.prevent(Input.Changed):
-                field.value = self._rows[key].text
+            self.query_one(AmountField).load(key, self._rows[key].text)
 
     # --- amounts ------------------------------------------------------------------------
 
-    def _parse(self, invoice: PayableInvoice, text: str) -> tuple[Money | None, str | None]:
-        locale = self.firm.locale
-        try:
-            amount = parse_amount(text, invoice.currency, locale)
-            check_amount(
-                amount, balance=invoice.balance,
-                minimum=stripe_minimum_charge(invoice.currency), locale=locale,
-            )
-        except (AmountError, MoneyError) as exc:
-            return None, str(exc)
-        return amount, None
-
     def _set_text(self, key: str, text: str) -> None:
         row = self._rows[key]
-        amount, error = self._parse(row.invoice, text)
+        amount, error = parse_row_amount(row.invoice, text, self.firm.locale)
         if not row.ticked:
             self._set_ticked(key, True)
         self._change(key, text=text, amount=amount, error=error)
@@ -337,18 +264,17 @@ class PaymentPageScreen(PaydeskScreen):
         key = self.query_one(InvoiceTable).current_key()
         row = self._rows.get(key) if key else None
         self._editing = key
-        field = self.query_one("#payment-amount", Input)
+        field = self.query_one(AmountField)
         label = self.query_one("#payment-amount-label", Static)
         current = self.query_one("#payment-current", Static)
         if row is None:
+            field.load(None, "")
             label.update("Amount")
             current.update("")
             return
         inv = row.invoice
         label.update(Text(f"Amount for {inv.number}"))
-        # Loading the row's amount into the field is not the payer typing.
-        with field.prevent(Input.Changed):
-            field.value = row.text
+        field.load(key, row.text)  # not the payer typing
         self._show_error(row)
         text = Text()
         text.append(inv.case_number, style="bold")
@@ -364,24 +290,29 @@ class PaymentPageScreen(PaydeskScreen):
             )
         current.update(text)
 
-    def _show_error(self, row: _Row) -> None:
+    def _show_error(self, row: PageRow) -> None:
         self.query_one("#payment-amount-error", Static).update(Text(row.error or ""))
 
-    @on(Input.Changed, "#payment-amount")
-    def _amount_typed(self, event: Input.Changed) -> None:
-        if self._editing is not None and self._editing in self._rows:
-            if self._rows[self._editing].text != event.value:
-                self._set_text(self._editing, event.value)
+    @on(AmountField.Typed, "#payment-amount")
+    def _amount_typed(self, message: AmountField.Typed) -> None:
+        # The invoice the text was typed for, even if the highlight has moved since.
+        row = self._rows.get(message.key)
+        if row is not None and row.text != message.text:
+            self._set_text(message.key, message.text)
+
+    def _read_field(self) -> None:
+        """Take what the amount field holds now, even if its last change is still on its
+        way here as a message: what is on screen is what gets paid."""
+        field = self.query_one(AmountField)
+        row = self._rows.get(field.key) if field.key is not None else None
+        if row is not None and row.text != field.value:
+            self._set_text(field.key, field.value)
 
     @on(InvoiceTable.Edit)
     def _edit(self, message: InvoiceTable.Edit) -> None:
-        field = self.query_one("#payment-amount", Input)
-        field.focus()
+        field = self.query_one(AmountField)
+        self.set_focus(field)
         field.select_all()
-
-    @on(Input.Submitted, "#payment-amount")
-    def _amount_done(self, event: Input.Submitted) -> None:
-        self.query_one(InvoiceTable).focus()
 
     def action_back_to_list(self) -> None:
         self.query_one(InvoiceTable).focus()
@@ -411,8 +342,7 @@ class PaymentPageScreen(PaydeskScreen):
 
     @on(DataTable.HeaderSelected, "#payment-table")
     def _header_clicked(self, event: DataTable.HeaderSelected) -> None:
-        column = {"number": "number", "case": "case", "due": "due", "balance": "balance"}
-        sort = column.get(event.column_key.value or "")
+        sort = HEADER_SORTS.get(event.column_key.value or "")
         if sort is not None:
             self._sort = sort
             self._fill_table(keep=self.query_one(InvoiceTable).current_key())
@@ -432,6 +362,7 @@ class PaymentPageScreen(PaydeskScreen):
 
     def selection(self) -> tuple[SelectedInvoice, ...]:
         """The ticked invoices with valid amounts, in the order shown."""
+        self._read_field()
         table = self.query_one(InvoiceTable)
         chosen = []
         for table_row in table.ordered_rows:
@@ -445,6 +376,7 @@ class PaymentPageScreen(PaydeskScreen):
         if not self.firm.online_payments_enabled:
             self.notify("Online payments are switched off for this firm.", markup=False)
             return
+        self._read_field()
         if self._bad:
             first = next(k for k, r in self._rows.items() if r.ticked and r.error)
             table = self.query_one(InvoiceTable)

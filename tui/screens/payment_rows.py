@@ -1,0 +1,106 @@
+"""The payment page's rows: what the page keeps for each invoice (ticked or not, the text
+typed, what it means), how a row reads in the table, and how a typed amount is checked.
+Plain values and functions, so the page module stays about the screen."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from babel.dates import format_date
+from rich.text import Text
+
+from billing.values import PayableInvoice
+from models.money import (
+    AmountError,
+    Money,
+    MoneyError,
+    check_amount,
+    parse_amount,
+    stripe_minimum_charge,
+)
+from tui.widgets import amount_cell
+
+COLUMNS = (
+    ("tick", ""), ("number", "Invoice"), ("case", "Case"), ("issued", "Issued"),
+    ("due", "Due"), ("balance", "Balance"), ("plan", "Plan due"), ("amount", "Amount"),
+    ("note", ""),
+)
+SORTS = {
+    "case": ("case", lambda r: (r.invoice.case_number, r.invoice.due_date, r.invoice.number)),
+    "due": ("due date", lambda r: (r.invoice.due_date, r.invoice.number)),
+    "balance": ("balance", lambda r: (-r.invoice.balance.minor, r.invoice.number)),
+    "number": ("invoice number", lambda r: (r.invoice.number,)),
+}
+SORT_ORDER = tuple(SORTS)
+# Clicking these column headers sorts by them.
+HEADER_SORTS = {"number": "number", "case": "case", "due": "due", "balance": "balance"}
+
+
+@dataclass(frozen=True)
+class SelectedInvoice:
+    """One invoice the payer chose to pay, and how much."""
+
+    invoice: PayableInvoice
+    amount: Money
+
+
+@dataclass
+class PageRow:
+    """The page's state for one invoice: ticked or not, what is typed, what it means."""
+
+    invoice: PayableInvoice
+    ticked: bool
+    text: str
+    amount: Money | None
+    error: str | None = None
+
+    def contribution(self) -> tuple[int, int, int]:
+        """(ticked, amount in minor units, bad) as this row adds to the footer line."""
+        if not self.ticked:
+            return (0, 0, 0)
+        return (1, self.amount.minor if self.amount else 0, 1 if self.error else 0)
+
+
+def parse_row_amount(invoice: PayableInvoice, text: str, locale: str) -> tuple[Money | None, str | None]:
+    """(amount, None) for a good amount; (None, the reason) for a bad one."""
+    try:
+        amount = parse_amount(text, invoice.currency, locale)
+        check_amount(amount, balance=invoice.balance,
+                     minimum=stripe_minimum_charge(invoice.currency), locale=locale)
+    except (AmountError, MoneyError) as exc:
+        return None, str(exc)
+    return amount, None
+
+
+def tick_cell(row: PageRow) -> Text:
+    if row.ticked and row.error:
+        return Text("[!]", style="bold red")
+    return Text("[x]" if row.ticked else "[ ]", style="bold" if row.ticked else "dim")
+
+
+def amount_of_row(row: PageRow, locale: str) -> Text:
+    if row.error:
+        return Text(row.text or "?", style="bold red", justify="right")
+    return amount_cell(row.amount, locale, style="bold" if row.ticked else "dim")
+
+
+def note_cell(row: PageRow) -> Text:
+    return Text(row.error or "", style="red")
+
+
+def row_cells(row: PageRow, locale: str) -> list[Text]:
+    """The table cells of one invoice, in COLUMNS order. Database text stays literal."""
+    inv = row.invoice
+    plan = inv.instalment_due
+    return [
+        tick_cell(row),
+        Text(inv.number),
+        Text(inv.case_number),
+        Text(format_date(inv.issue_date, "short", locale=locale)),
+        Text(format_date(inv.due_date, "short", locale=locale)),
+        amount_cell(inv.balance, locale),
+        amount_cell(plan.amount, locale, style="bold red" if plan.overdue else "")
+        if plan else Text(""),
+        amount_of_row(row, locale),
+        note_cell(row),
+    ]
