@@ -185,12 +185,13 @@ def _balance_after(invoice: Invoice, at: dt.datetime, kind: str, row_id: int) ->
     return max(0, min(invoice.total_minor, balance))
 
 
-def _payment_receipt(payment: InvoicePayment) -> Receipt:
+def _common(payment: InvoicePayment, *, number: str, kind: str, at, amount_minor: int,
+            subject_id: int) -> dict:
+    """The fields a payment receipt and a refund receipt share."""
     checkout, invoice = payment.checkout, payment.invoice
-    at = payment.completed_at or checkout.updated_at
-    return Receipt(
-        number=payment.receipt_number,
-        kind="payment",
+    return dict(
+        number=number,
+        kind=kind,
         issued_at=at,
         firm_name=checkout.firm.name,
         locale=checkout.firm.locale,
@@ -198,34 +199,26 @@ def _payment_receipt(payment: InvoicePayment) -> Receipt:
         invoice_number=invoice.number,
         case_number=invoice.case.number,
         case_title=invoice.case.title,
-        amount=Money(payment.amount_minor, invoice.currency),
+        amount=Money(amount_minor, invoice.currency),
         method=method_label(checkout.method, checkout.card_brand, checkout.card_last4,
                             checkout.reference),
         payment_intent_id=payment.stripe_payment_intent_id,
-        balance_after=Money(_balance_after(invoice, at, "payment", payment.id),
-                            invoice.currency),
+        balance_after=Money(_balance_after(invoice, at, kind, subject_id), invoice.currency),
     )
+
+
+def _payment_receipt(payment: InvoicePayment) -> Receipt:
+    at = payment.completed_at or payment.checkout.updated_at
+    return Receipt(**_common(payment, number=payment.receipt_number, kind="payment", at=at,
+                             amount_minor=payment.amount_minor, subject_id=payment.id))
 
 
 def _refund_receipt(refund: Refund) -> Receipt:
     payment = refund.invoice_payment
-    checkout, invoice = payment.checkout, payment.invoice
     at = refund.completed_at or refund.created_at
     return Receipt(
-        number=refund.receipt_number,
-        kind="refund",
-        issued_at=at,
-        firm_name=checkout.firm.name,
-        locale=checkout.firm.locale,
-        client_name=checkout.client.name,
-        invoice_number=invoice.number,
-        case_number=invoice.case.number,
-        case_title=invoice.case.title,
-        amount=Money(refund.amount_minor, invoice.currency),
-        method=method_label(checkout.method, checkout.card_brand, checkout.card_last4,
-                            checkout.reference),
-        payment_intent_id=payment.stripe_payment_intent_id,
-        balance_after=Money(_balance_after(invoice, at, "refund", refund.id), invoice.currency),
+        **_common(payment, number=refund.receipt_number, kind="refund", at=at,
+                  amount_minor=refund.amount_minor, subject_id=refund.id),
         payment_receipt_number=payment.receipt_number,
         refund_reason=refund.reason,
         stripe_refund_id=refund.stripe_refund_id,
