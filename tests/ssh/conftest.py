@@ -4,6 +4,7 @@ ended) when the test ends."""
 
 from __future__ import annotations
 
+import asyncio
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import replace
@@ -19,6 +20,17 @@ from tui.ssh.launch import Launcher
 TINY_APP = Path(__file__).with_name("tiny_app.py")
 
 MakeServer = Callable[..., Awaitable[SshService]]
+
+
+async def wait_until(predicate, timeout: float = 5.0) -> bool:
+    """True once `predicate()` holds, False if `timeout` seconds pass first."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not predicate():
+        if loop.time() > deadline:
+            return False
+        await asyncio.sleep(0.05)
+    return True
 
 
 def pid_alive(pid: int) -> bool:

@@ -8,23 +8,13 @@ import asyncio
 import os
 from pathlib import Path
 
-from tests.ssh.conftest import demo_settings, paydesk_demo_launcher, pid_alive
+from tests.ssh.conftest import demo_settings, paydesk_demo_launcher, pid_alive, wait_until
 from tests.ssh.terminal import connect, open_terminal, type_keys
 from tui.ssh.launch import prepare_shared_demo
 from tui.ssh.pty_process import get_window_size
 
 WELCOME = "Welcome to Harbor & Vale LLP"
 F3 = "\x1bOR"  # the welcome screen's "Payment code" key
-
-
-async def wait_until(predicate, timeout: float) -> bool:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not predicate():
-        if loop.time() > deadline:
-            return False
-        await asyncio.sleep(0.05)
-    return True
 
 
 async def test_a_client_types_a_payment_code_and_sees_the_invoice_then_resizes(

@@ -12,20 +12,10 @@ from pathlib import Path
 import asyncssh
 import pytest
 
-from tests.ssh.conftest import pid_alive
+from tests.ssh.conftest import pid_alive, wait_until
 from tests.ssh.terminal import connect, open_terminal, type_keys
 from tui.ssh import Launch
 from tui.ssh.pty_process import get_window_size
-
-
-async def wait_until(predicate, timeout: float = 5.0) -> bool:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not predicate():
-        if loop.time() > deadline:
-            return False
-        await asyncio.sleep(0.05)
-    return True
 
 
 def only_pid(service) -> int:
