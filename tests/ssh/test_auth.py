@@ -126,3 +126,33 @@ def test_failures_are_counted_per_peer_and_forgotten_after_the_lockout():
     failures.record_failure("10.0.0.2")
     failures.record_success("10.0.0.2")
     assert failures.record_failure("10.0.0.2") == 1
+
+
+class _FakeConnection:
+    def __init__(self) -> None:
+        self.disconnected: list[int] = []
+
+    def disconnect(self, code: int, reason: str) -> None:
+        self.disconnected.append(code)
+
+
+def test_a_locked_out_peer_is_refused_even_the_right_password():
+    # A peer may be past the check at connect when its count reaches the limit on
+    # another connection; its next try there must not be checked at all.
+    from billing.config import SshSettings
+    from tui.ssh.server import SshService, _Connection
+
+    settings = SshSettings(mode="kiosk", passwords=PASSWORDS, max_auth_tries=3)
+    service = SshService(settings, asyncssh.generate_private_key("ssh-ed25519"),
+                         lambda peer: None)
+    signing_in = _Connection(service)
+    signing_in._peer = "192.0.2.9"
+    signing_in._conn = fake = _FakeConnection()
+    for _ in range(3):
+        service.failures.record_failure("192.0.2.9")
+    assert not signing_in.validate_password("frontdesk", PASSWORDS["frontdesk"])
+    assert fake.disconnected == [asyncssh.DISC_NO_MORE_AUTH_METHODS_AVAILABLE]
+    # Another peer is not affected.
+    other = _Connection(service)
+    other._peer, other._conn = "192.0.2.10", _FakeConnection()
+    assert other.validate_password("frontdesk", PASSWORDS["frontdesk"])

@@ -3,7 +3,9 @@
 Per connection: at most one session; in demo mode anyone may sign in without a
 password, in kiosk and desk modes a configured password or an authorized public key is
 needed, and a peer address that fails `max_auth_tries` times is disconnected and then
-refused for a while. Forwarding of any kind, X11, SFTP/SCP and exec requests are refused.
+refused for a while. Forwarding of any kind, X11, SFTP/SCP and exec requests are refused;
+variables the client sends are not passed to the app; a signed-in connection that has
+not started its app within `start_timeout` seconds is closed.
 """
 
 from __future__ import annotations
@@ -22,7 +24,9 @@ from tui.ssh.session import AppSession
 
 log = logging.getLogger("paydesk.ssh")
 
-# Clients that neither sign in nor leave are dropped after this long.
+# Clients that neither sign in nor leave are dropped after this long; so are signed-in
+# clients that open no session, or open one but never ask for its shell, which would
+# otherwise hold a connection (or a session of the limit) for as long as they liked.
 LOGIN_TIMEOUT_SECONDS = 30
 # Connections beyond this many per allowed session are dropped at once (signing in
 # or sitting without a session still costs a little; an app is not started for them).
@@ -46,6 +50,8 @@ class SshService:
         self.failures = AuthFailures(settings.max_auth_tries, settings.auth_lockout_seconds)
         self._sessions: dict[AppSession, str] = {}
         self.connections = 0
+        # Seconds a signed-in connection has to open its session and start its app.
+        self.start_timeout: float = LOGIN_TIMEOUT_SECONDS
         self._acceptor: asyncssh.SSHAcceptor | None = None
 
     @property
@@ -104,7 +110,8 @@ class SshService:
                 "please try again shortly",
             )
         session = AppSession(
-            self.launcher, peer, float(self.settings.idle_timeout_seconds), self._closed
+            self.launcher, peer, float(self.settings.idle_timeout_seconds), self._closed,
+            start_timeout=self.start_timeout,
         )
         self._sessions[session] = peer
         return session
@@ -122,6 +129,7 @@ class _Connection(asyncssh.SSHServer):
         self._conn: asyncssh.SSHServerConnection | None = None
         self._peer = "unknown"
         self._has_session = False
+        self._no_session_timer: asyncio.TimerHandle | None = None
 
     def connection_made(self, conn: asyncssh.SSHServerConnection) -> None:
         self._conn = conn
@@ -142,6 +150,14 @@ class _Connection(asyncssh.SSHServer):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._service.connections -= 1
+        if self._no_session_timer is not None:
+            self._no_session_timer.cancel()
+
+    def _drop_without_session(self) -> None:
+        self._no_session_timer = None
+        if not self._has_session and self._conn is not None:
+            log.info("dropped %s: signed in but opened no session", self._peer)
+            self._conn.disconnect(asyncssh.DISC_BY_APPLICATION, "No session was opened")
 
     def _disconnect_locked_out(self) -> None:
         if self._conn is not None:
@@ -171,6 +187,11 @@ class _Connection(asyncssh.SSHServer):
         return not self._demo and bool(self._settings.passwords)
 
     def validate_password(self, username: str, password: str) -> bool:
+        if self._service.failures.locked_out(self._peer):
+            # Reached only if the peer got past the check at connect (it failed on
+            # another connection meanwhile): not even the right password is let in.
+            self._disconnect_locked_out()
+            return False
         if password_matches(self._settings.passwords, username, password):
             self._service.failures.record_success(self._peer)
             return True
@@ -192,6 +213,9 @@ class _Connection(asyncssh.SSHServer):
 
     def auth_completed(self) -> None:
         self._service.failures.record_success(self._peer)
+        self._no_session_timer = asyncio.get_running_loop().call_later(
+            self._service.start_timeout, self._drop_without_session
+        )
 
     # what a signed-in client may open ------------------------------------------------
     def session_requested(self) -> AppSession:

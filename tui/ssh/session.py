@@ -34,8 +34,10 @@ class AppSession(asyncssh.SSHServerSession[bytes]):
     """Runs the launcher's command on a pty sized and typed like the client's."""
 
     def __init__(self, launcher: Launcher, peer: str, idle_timeout: float,
-                 on_closed: Callable[[AppSession], None]) -> None:
+                 on_closed: Callable[[AppSession], None], *,
+                 start_timeout: float = 30.0) -> None:
         self._launcher = launcher
+        self._start_timeout = start_timeout
         self._peer = peer
         self._idle_timeout = idle_timeout
         self._on_closed = on_closed
@@ -47,6 +49,7 @@ class AppSession(asyncssh.SSHServerSession[bytes]):
         self._task: asyncio.Task[None] | None = None
         self._ending: asyncio.Task[None] | None = None
         self._idle_handle: asyncio.TimerHandle | None = None
+        self._start_handle: asyncio.TimerHandle | None = None
         self._last_input = 0.0
         self._started = asyncio.Event()
         self.ended = asyncio.Event()
@@ -58,6 +61,17 @@ class AppSession(asyncssh.SSHServerSession[bytes]):
     # requests from the client ------------------------------------------------
     def connection_made(self, chan: asyncssh.SSHServerChannel[bytes]) -> None:
         self._chan = chan
+        # A session whose app has not started by then (no shell asked for, or only
+        # refused requests) is closed rather than left holding a place of the limit.
+        self._start_handle = asyncio.get_running_loop().call_later(
+            self._start_timeout, self._not_started
+        )
+
+    def _not_started(self) -> None:
+        self._start_handle = None
+        if self._task is None:
+            log.info("session for %s never started its app, closing", self._peer)
+            self.end(status=1)
 
     def pty_requested(self, term_type: str, term_size: tuple[int, int, int, int],
                       term_modes: asyncssh.TermModes) -> bool:
@@ -85,6 +99,9 @@ class AppSession(asyncssh.SSHServerSession[bytes]):
         """Client-sent signals are ignored: the app is not theirs to signal."""
 
     def session_started(self) -> None:
+        if self._start_handle is not None:
+            self._start_handle.cancel()
+            self._start_handle = None
         self._task = asyncio.get_running_loop().create_task(self._run())
 
     def data_received(self, data: bytes, datatype: asyncssh.DataType) -> None:
@@ -123,6 +140,10 @@ class AppSession(asyncssh.SSHServerSession[bytes]):
         columns, rows, xpixels, ypixels = self._size
         try:
             self._launch = self._launcher(self._peer)
+            # Variables the client sent (`env` requests, ssh's SendEnv/SetEnv) are never
+            # passed on: only the pty request's TERM reaches the app. Anything else could
+            # point it at another database or Stripe key, or inject code (PYTHONPATH,
+            # LD_PRELOAD). tests/ssh/test_refusals.py checks the app's /proc environ.
             env = child_environment(os.environ, self._term or "xterm-256color", self._launch.env)
             self._process = await PtyProcess.start(
                 self._launch.argv, env=env, columns=columns, rows=rows, on_output=self._output
@@ -170,8 +191,9 @@ class AppSession(asyncssh.SSHServerSession[bytes]):
             self._ending = asyncio.get_running_loop().create_task(self._end(status))
 
     async def _end(self, status: int) -> None:
-        if self._idle_handle is not None:
-            self._idle_handle.cancel()
+        for handle in (self._idle_handle, self._start_handle):
+            if handle is not None:
+                handle.cancel()
         task = self._task
         if task is not None and not task.done():
             if self._process is None:
