@@ -40,6 +40,8 @@ UNEXPECTED_ERROR = (
 class PaydeskApp(App[None]):
     CSS_PATH = "app.tcss"
     TITLE = "Paydesk"
+    # Screens get -narrow under 100 columns (app.tcss: the footer makes room there).
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
 
     BINDINGS = [
         Binding("f1", "help", "Help", id="app.help"),
@@ -141,6 +143,9 @@ class PaydeskApp(App[None]):
 
     def _start(self) -> None:
         if self.paydesk_mode == "desk":
+            # At the desk the default screen is what shows behind the staff sign-in (and
+            # again after signing out), so it carries the TEST MODE mark as well.
+            self._mark_test_mode(self.screen, default_too=True)
             self.open_staff_screens()
         else:
             from tui.screens.welcome import WelcomeScreen
@@ -149,12 +154,13 @@ class PaydeskApp(App[None]):
 
     # --- the same on every screen -----------------------------------------------------
 
-    def _mark_test_mode(self, screen: Screen) -> None:
+    def _mark_test_mode(self, screen: Screen, *, default_too: bool = False) -> None:
         """Screens built on ScreenTitle carry their own TEST MODE mark; any other full
-        screen gets one docked at its top, so no screen goes without it."""
+        screen gets one docked at its top, so no screen goes without it. (The default screen
+        is marked only where it is seen: at the desk, `default_too`.)"""
         if self.firm is None or not self.firm.test_mode or isinstance(screen, ModalScreen):
             return
-        if screen.id == "_default":
+        if screen.id == "_default" and not default_too:
             return
 
         def add() -> None:

@@ -1,4 +1,5 @@
-"""A stand-in desk with the demo firm's values, and a tiny app that shows one screen.
+"""A stand-in desk with the demo firm's values, and a tiny app that shows one screen (for
+pilot tests of a single screen; the snapshots show the screens inside the real app).
 
 The front-desk screens depend only on `billing.desk_api.DeskApi` and `billing.values`, so
 they can be snapshot-tested with fixed values: fixed clock, fixed ids, no database.
@@ -30,6 +31,8 @@ from billing.values import (
 from models.money import Money
 
 NOW = dt.datetime(2026, 10, 14, 13, 50, 0)
+# The app's clock in the snapshots: the same moment, as the app reads it (in UTC).
+FIXED_NOW = NOW.replace(tzinfo=dt.UTC)
 FRONT_DESK = StaffSession(staff_id=1, name="Front Desk", role="front_desk")
 ADMIN = StaffSession(staff_id=2, name="Avery Admin", role="admin")
 FIRM = FirmInfo(

@@ -224,7 +224,7 @@ def test_processing(snap_compare, size):
 
 @pytest.mark.parametrize("size", SIZES)
 def test_processing_on_a_card_reader(snap_compare, size):
-    # "Present the card on reader X", with the test-mode way to simulate a test card.
+    # "Present the card on the reader: X", with the test-mode way to simulate a test card.
     desk = HeldDesk(progress=())
     try:
         assert snap_compare(make(desk=desk), terminal_size=size,

@@ -23,12 +23,14 @@ from models.money import format_money
 from tui.screens.desk_common import fill_table, staff_title
 from tui.widgets import ScreenTitle, TextField
 
+# The email comes last: at 80 columns it is what may run off the right edge, and the
+# status line under the table shows the highlighted client's email and every case.
 COLUMNS = (
     ("name", "Client", "left"),
-    ("email", "Email", "left"),
     ("cases", "Cases", "left"),
     ("open", "Open", "right"),
     ("balance", "Balance", "right"),
+    ("email", "Email", "left"),
 )
 
 
@@ -144,17 +146,28 @@ class DeskHomeScreen(Screen[None]):
             [
                 (
                     str(c.client_id),
-                    (c.name, c.email, _cases(c.case_numbers), str(c.payable_count), self._money(c)),
+                    (c.name, _cases(c.case_numbers), str(c.payable_count), self._money(c), c.email),
                 )
                 for c in event.clients
             ],
         )
+        self._show_status()
+
+    @on(DataTable.RowHighlighted, "#desk-home-results")
+    def _show_status(self) -> None:
+        """How many clients match, then the highlighted one's email and all their cases."""
         status = self.query_one("#desk-home-status", Static)
-        if not event.clients:
-            status.update(Text(f"No client matches “{event.query}”." if event.query else ""))
-        else:
-            n = len(event.clients)
-            status.update(Text(f"{n} client{'s' if n != 1 else ''}"))
+        query = self.query_one("#desk-home-search", Input).value.strip()
+        if not self._clients:
+            status.update(Text(f"No client matches “{query}”." if query else ""))
+            return
+        n = len(self._clients)
+        text = f"{n} client{'s' if n != 1 else ''}"
+        client = self.selected_client()
+        if client is not None:
+            noun = "case" if len(client.case_numbers) == 1 else "cases"
+            text += f"\n{client.email} · {noun} {', '.join(client.case_numbers)}"
+        status.update(Text(text))
 
     def _money(self, client: ClientSummary) -> str:
         locale = self.firm.locale if self.firm else "en_US"

@@ -206,12 +206,21 @@ class DeskPaymentsScreen(Screen[None]):
         row = self.selected_row()
         if row is None:
             return
-        text = Text()
-        text.append(f"{when_text(row.at)} · {row.invoice_number} ({row.case_number}) · ")
-        text.append(f"{row.card} · receipt {row.reference or '—'} · checkout {row.checkout_id}")
+        # At 80 columns the table scrolls sideways and hides the last columns (refunded,
+        # card, receipt): this detail shows all of them, in short lines that never wrap.
+        lines = [
+            f"{when_text(row.at)} · {row.invoice_number} ({row.case_number}) · "
+            f"checkout {row.checkout_id}",
+            f"{row.card} · receipt {row.reference or '—'}",
+        ]
+        money = []
+        if row.refunded.minor:
+            money.append(f"refunded {self._money(row.refunded)}")
         if row.refundable.minor > 0 and row.status in REFUNDABLE_STATUSES:
-            text.append(f"\n{format_money(row.refundable, self.locale)} can still be refunded")
-        self.query_one("#desk-payments-detail", Static).update(text)
+            money.append(f"{self._money(row.refundable)} can still be refunded")
+        if money:
+            lines.append(" · ".join(money))
+        self.query_one("#desk-payments-detail", Static).update(Text("\n".join(lines)))
 
     @on(DataTable.RowSelected, "#desk-payments-table")
     def _row_chosen(self) -> None:

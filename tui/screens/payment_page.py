@@ -12,9 +12,8 @@ charged.
 
 from __future__ import annotations
 
-from babel.dates import format_date
 from rich.text import Text
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
@@ -25,14 +24,14 @@ from billing.values import PayableInvoice, Payer
 from models.money import Money, format_amount_plain, format_money
 from tui.screens import PaydeskScreen
 from tui.screens.payment_rows import (
-    COLUMNS,
     HEADER_SORTS,
     SORT_ORDER,
     SORTS,
     PageRow,
     SelectedInvoice,
     amount_of_row,
-    note_cell,
+    columns_for,
+    detail_lines,
     parse_row_amount,
     row_cells,
     tick_cell,
@@ -59,7 +58,9 @@ class PaymentPageScreen(PaydeskScreen):
         Binding("s", "sort", "Sort", show=False, id="payment.sort"),
         Binding("c", "continue", "Continue", id="payment.continue"),
         Binding("escape", "back_to_list", "List", show=False, id="payment.back_to_list"),
-        Binding("ctrl+o", "leave", "Sign out", id="payment.leave"),
+        # Not in the footer (the Sign out / Back button beside Continue is always shown), so
+        # that the footer fits 80 columns with F1 Help; the help screen lists it.
+        Binding("ctrl+o", "leave", "Sign out", show=False, id="payment.leave"),
     ]
 
     class Loaded(Message):
@@ -76,6 +77,7 @@ class PaymentPageScreen(PaydeskScreen):
         self._ticked = 0
         self._total_minor = 0
         self._bad = 0
+        self._columns: tuple[tuple[str, str], ...] = ()
 
     # --- layout -------------------------------------------------------------------------
 
@@ -107,11 +109,27 @@ class PaymentPageScreen(PaydeskScreen):
         return self.payer.kind == "code" or not self.firm.multi_invoice_payments_enabled
 
     def on_mount(self) -> None:
-        table = self.query_one(InvoiceTable)
-        for key, label in COLUMNS:
-            table.add_column(label, key=key)
-        table.focus()
+        self._set_columns(self.app.size.width)
+        self.query_one(InvoiceTable).focus()
         self._load()
+
+    def on_resize(self, event: events.Resize) -> None:
+        self._set_columns(event.size.width)
+
+    def _set_columns(self, width: int) -> None:
+        """The table's columns for this width: a narrow screen leaves out the issue date
+        (shown under the table) so that nothing has to scroll sideways."""
+        columns = columns_for(width)
+        if columns == self._columns:
+            return
+        self._columns = columns
+        table = self.query_one(InvoiceTable)
+        keep = table.current_key()
+        table.clear(columns=True)
+        for key, label in columns:
+            table.add_column(label, key=key)
+        if self._rows:
+            self._fill_table(keep=keep)
 
     def reload(self) -> None:
         """Fetch the invoices again (balances change after a payment)."""
@@ -169,7 +187,7 @@ class PaymentPageScreen(PaydeskScreen):
         table.clear()
         _, order = SORTS[self._sort]
         for key, row in sorted(self._rows.items(), key=lambda kv: order(kv[1])):
-            table.add_row(*row_cells(row, self.firm.locale), key=key)
+            table.add_row(*row_cells(row, self.firm.locale, self._columns), key=key)
         if keep is not None and keep in self._rows:
             table.move_cursor(row=table.get_row_index(keep), animate=False)
 
@@ -178,7 +196,6 @@ class PaymentPageScreen(PaydeskScreen):
         table = self.query_one(InvoiceTable)
         table.update_cell(key, "tick", tick_cell(row))
         table.update_cell(key, "amount", amount_of_row(row, self.firm.locale))
-        table.update_cell(key, "note", note_cell(row))
 
     # --- ticking ----------------------------------------------------------------------
 
@@ -276,19 +293,7 @@ class PaymentPageScreen(PaydeskScreen):
         label.update(Text(f"Amount for {inv.number}"))
         field.load(key, row.text)  # not the payer typing
         self._show_error(row)
-        text = Text()
-        text.append(inv.case_number, style="bold")
-        text.append(f"  {inv.case_title}")
-        plan = inv.instalment_due
-        if plan is not None:
-            due = format_date(plan.due_date, "medium", locale=self.firm.locale)
-            text.append(
-                f"  ·  plan {plan.sequence} of {plan.of}: "
-                f"{format_money(plan.amount, self.firm.locale)} due {due}"
-                + (" (overdue)" if plan.overdue else ""),
-                style="red" if plan.overdue else "",
-            )
-        current.update(text)
+        current.update(detail_lines(inv, self.firm.locale))
 
     def _show_error(self, row: PageRow) -> None:
         self.query_one("#payment-amount-error", Static).update(Text(row.error or ""))

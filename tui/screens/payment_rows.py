@@ -15,6 +15,7 @@ from models.money import (
     Money,
     MoneyError,
     check_amount,
+    format_money,
     parse_amount,
     stripe_minimum_charge,
 )
@@ -23,8 +24,11 @@ from tui.widgets import amount_cell
 COLUMNS = (
     ("tick", ""), ("number", "Invoice"), ("case", "Case"), ("issued", "Issued"),
     ("due", "Due"), ("balance", "Balance"), ("plan", "Plan due"), ("amount", "Amount"),
-    ("note", ""),
 )
+# Narrower than this, the issue date leaves the table (the line under the table shows it for
+# the highlighted invoice), so that the table fits 80 columns without scrolling sideways.
+WIDE_FROM = 100
+NARROW_COLUMNS = tuple(column for column in COLUMNS if column[0] != "issued")
 SORTS = {
     "case": ("case", lambda r: (r.invoice.case_number, r.invoice.due_date, r.invoice.number)),
     "due": ("due date", lambda r: (r.invoice.due_date, r.invoice.number)),
@@ -84,23 +88,44 @@ def amount_of_row(row: PageRow, locale: str) -> Text:
     return amount_cell(row.amount, locale, style="bold" if row.ticked else "dim")
 
 
-def note_cell(row: PageRow) -> Text:
-    return Text(row.error or "", style="red")
+def detail_lines(inv: PayableInvoice, locale: str) -> Text:
+    """The two lines under the table for the highlighted invoice, short enough for 80
+    columns: its case, then what a narrow table leaves out (the issue date) and its plan."""
+    text = Text(no_wrap=True, overflow="ellipsis")
+    text.append(inv.case_number, style="bold")
+    text.append(f"  {inv.case_title}\n")
+    text.append(f"Issued {format_date(inv.issue_date, 'medium', locale=locale)}")
+    plan = inv.instalment_due
+    if plan is not None:
+        due = format_date(plan.due_date, "medium", locale=locale)
+        text.append(
+            f"  ·  plan {plan.sequence} of {plan.of}: {format_money(plan.amount, locale)} "
+            f"due {due}" + (" (overdue)" if plan.overdue else ""),
+            style="red" if plan.overdue else "",
+        )
+    return text
 
 
-def row_cells(row: PageRow, locale: str) -> list[Text]:
-    """The table cells of one invoice, in COLUMNS order. Database text stays literal."""
+def columns_for(width: int) -> tuple[tuple[str, str], ...]:
+    """The table's (key, header) columns for a screen `width` cells wide."""
+    return COLUMNS if width >= WIDE_FROM else NARROW_COLUMNS
+
+
+def row_cells(row: PageRow, locale: str, columns=COLUMNS) -> list[Text]:
+    """The table cells of one invoice, in the order of `columns`. Database text stays
+    literal. A bad amount is marked by its tick cell ("[!]") and its red amount; the reason
+    is shown under the table, where it has the room to be read whole."""
     inv = row.invoice
     plan = inv.instalment_due
-    return [
-        tick_cell(row),
-        Text(inv.number),
-        Text(inv.case_number),
-        Text(format_date(inv.issue_date, "short", locale=locale)),
-        Text(format_date(inv.due_date, "short", locale=locale)),
-        amount_cell(inv.balance, locale),
-        amount_cell(plan.amount, locale, style="bold red" if plan.overdue else "")
+    cells = {
+        "tick": tick_cell(row),
+        "number": Text(inv.number),
+        "case": Text(inv.case_number),
+        "issued": Text(format_date(inv.issue_date, "short", locale=locale)),
+        "due": Text(format_date(inv.due_date, "short", locale=locale)),
+        "balance": amount_cell(inv.balance, locale),
+        "plan": amount_cell(plan.amount, locale, style="bold red" if plan.overdue else "")
         if plan else Text(""),
-        amount_of_row(row, locale),
-        note_cell(row),
-    ]
+        "amount": amount_of_row(row, locale),
+    }
+    return [cells[key] for key, _ in columns]

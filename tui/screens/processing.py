@@ -69,8 +69,8 @@ class ProcessingScreen(PaydeskScreen):
         )
         yield DataTable(id="processing-table", cursor_type="none")
         if self._reader_id is not None:
-            yield Static(Text(f"Present the card on reader {self._card_label.removeprefix('card on ')}."),
-                         id="processing-reader")
+            reader = self._card_label.removeprefix("card on ")
+            yield Static(Text(f"Present the card on the reader: {reader}"), id="processing-reader")
             if firm.test_mode:
                 with Horizontal(id="processing-simulate"):
                     yield Select(
