@@ -5,6 +5,8 @@ the transient KeyedCard only to pick the outcome, as the sandbox would."""
 from __future__ import annotations
 
 import datetime as dt
+import html
+import re
 from collections.abc import Callable, Mapping
 
 from billing.errors import NotAllowed, SignInFailed
@@ -214,3 +216,10 @@ async def type_text(pilot, text: str) -> None:
     for ch in text:
         await pilot.press(_character_to_key(ch))
         await pilot.pause()
+
+
+def screen_text(app) -> str:
+    """Everything on screen as plain text (from the same SVG the snapshots use)."""
+    svg = app.export_screenshot()
+    lines = re.findall(r"<text[^>]*>(.*?)</text>", svg, flags=re.S)
+    return html.unescape("".join(re.sub(r"<[^>]+>", "", line) for line in lines)).replace("\xa0", " ")

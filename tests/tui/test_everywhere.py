@@ -4,13 +4,12 @@ card number beyond the last four is on screen once it has been typed."""
 
 from __future__ import annotations
 
-import html
 import re
 from dataclasses import replace
 
 from textual.widgets import Input
 
-from tests.tui.fakes import DANA, FIRM, FIXED_NOW, FakeDesk, settle, type_text
+from tests.tui.fakes import DANA, FIRM, FIXED_NOW, FakeDesk, screen_text, settle, type_text
 from tui.app import PaydeskApp
 from tui.screens.help import HelpScreen
 from tui.screens.payment_method import PaymentMethodScreen
@@ -26,13 +25,6 @@ def make(desk=None, firm=FIRM) -> PaydeskApp:
                      clock=lambda: FIXED_NOW)
     app.cursor_blink = False
     return app
-
-
-def screen_text(app) -> str:
-    """Everything on screen as plain text (from the same SVG the snapshots use)."""
-    svg = app.export_screenshot()
-    lines = re.findall(r"<text[^>]*>(.*?)</text>", svg, flags=re.S)
-    return html.unescape("".join(re.sub(r"<[^>]+>", "", line) for line in lines)).replace("\xa0", " ")
 
 
 async def open_page(pilot, payer=DANA) -> PaymentPageScreen:

@@ -9,7 +9,7 @@ from textual.widgets import Input
 
 from models import Checkout, Invoice, InvoicePayment
 from tests.tui.conftest import WALK_NOW
-from tests.tui.fakes import settle, type_text
+from tests.tui.fakes import screen_text, settle, type_text
 from tui.factory import make_app
 from tui.screens.payment_method import PaymentMethodScreen
 from tui.screens.payment_page import PaymentPageScreen
@@ -152,11 +152,24 @@ async def test_a_payment_code_pays_its_one_invoice(kiosk_services):
         page = app.screen
         assert isinstance(page, PaymentPageScreen)
         assert [r.invoice.number for r in page._rows.values()] == ["INV-1013"]
+        # The code holder sees number, case, due date and balance: not whose invoice it
+        # is, nor its issue date, even on a wide screen.
+        for size in ((80, 24), (120, 40)):
+            await pilot.resize_terminal(*size)
+            await settle(pilot)
+            shown = screen_text(app)
+            assert "INV-1013" in shown and "Estate of Harold Whitfield" in shown
+            assert "$190.00" in shown and "10/13/26" in shown
+            assert "Dana" not in shown and "Issued" not in shown and "9/13/26" not in shown
+        await pilot.resize_terminal(80, 24)
+        await settle(pilot)
         await pilot.press("d")  # no details for a code holder
         await settle(pilot)
         assert app.screen is page
         await pay_with_card(pilot, "4242424242424242")
         assert [t.invoice_number for t in app.screen.result.transactions] == ["INV-1013"]
+        shown = screen_text(app)
+        assert "address on file" in shown and "dana.whitfield@example.com" not in shown
     assert [p.invoice.number for p in captured_payments()] == ["INV-1013"]
     assert balance("INV-1013") == 0
 

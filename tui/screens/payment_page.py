@@ -82,7 +82,10 @@ class PaymentPageScreen(PaydeskScreen):
     # --- layout -------------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
-        yield ScreenTitle(f"Pay invoices · {self.payer.client_name}")
+        # A payment-code holder is not told whose invoice it is.
+        title = ("Pay with a payment code" if self.payer.kind == "code"
+                 else f"Pay invoices · {self.payer.client_name}")
+        yield ScreenTitle(title)
         yield Static("Loading your invoices...", id="payment-intro")
         yield InvoiceTable(id="payment-table")
         yield Static("", id="payment-current")
@@ -119,7 +122,7 @@ class PaymentPageScreen(PaydeskScreen):
     def _set_columns(self, width: int) -> None:
         """The table's columns for this width: a narrow screen leaves out the issue date
         (shown under the table) so that nothing has to scroll sideways."""
-        columns = columns_for(width)
+        columns = columns_for(width, code_payer=self.payer.kind == "code")
         if columns == self._columns:
             return
         self._columns = columns
@@ -293,7 +296,8 @@ class PaymentPageScreen(PaydeskScreen):
         label.update(Text(f"Amount for {inv.number}"))
         field.load(key, row.text)  # not the payer typing
         self._show_error(row)
-        current.update(detail_lines(inv, self.firm.locale))
+        current.update(detail_lines(inv, self.firm.locale,
+                                    code_payer=self.payer.kind == "code"))
 
     def _show_error(self, row: PageRow) -> None:
         self.query_one("#payment-amount-error", Static).update(Text(row.error or ""))

@@ -88,27 +88,34 @@ def amount_of_row(row: PageRow, locale: str) -> Text:
     return amount_cell(row.amount, locale, style="bold" if row.ticked else "dim")
 
 
-def detail_lines(inv: PayableInvoice, locale: str) -> Text:
+def detail_lines(inv: PayableInvoice, locale: str, *, code_payer: bool = False) -> Text:
     """The two lines under the table for the highlighted invoice, short enough for 80
-    columns: its case, then what a narrow table leaves out (the issue date) and its plan."""
+    columns: its case, then what a narrow table leaves out (the issue date) and its plan.
+    A payment-code holder sees no issue date (DESIGN.md section 1)."""
     text = Text(no_wrap=True, overflow="ellipsis")
     text.append(inv.case_number, style="bold")
     text.append(f"  {inv.case_title}\n")
-    text.append(f"Issued {format_date(inv.issue_date, 'medium', locale=locale)}")
+    parts: list[tuple[str, str]] = []
+    if not code_payer:
+        parts.append((f"Issued {format_date(inv.issue_date, 'medium', locale=locale)}", ""))
     plan = inv.instalment_due
     if plan is not None:
         due = format_date(plan.due_date, "medium", locale=locale)
-        text.append(
-            f"  ·  plan {plan.sequence} of {plan.of}: {format_money(plan.amount, locale)} "
+        parts.append((
+            f"plan {plan.sequence} of {plan.of}: {format_money(plan.amount, locale)} "
             f"due {due}" + (" (overdue)" if plan.overdue else ""),
-            style="red" if plan.overdue else "",
-        )
+            "red" if plan.overdue else "",
+        ))
+    for index, (words, style) in enumerate(parts):
+        text.append(("  ·  " if index else "") + words, style=style)
     return text
 
 
-def columns_for(width: int) -> tuple[tuple[str, str], ...]:
-    """The table's (key, header) columns for a screen `width` cells wide."""
-    return COLUMNS if width >= WIDE_FROM else NARROW_COLUMNS
+def columns_for(width: int, *, code_payer: bool = False) -> tuple[tuple[str, str], ...]:
+    """The table's (key, header) columns for a screen `width` cells wide. A payment-code
+    holder sees only number, case, due date and balance of the invoice: never its issue
+    date (DESIGN.md section 1)."""
+    return COLUMNS if width >= WIDE_FROM and not code_payer else NARROW_COLUMNS
 
 
 def row_cells(row: PageRow, locale: str, columns=COLUMNS) -> list[Text]:

@@ -126,6 +126,9 @@ class ResultScreen(PaydeskScreen):
 
     def _after(self) -> Text:
         if self.succeeded:
+            if self.result.email_to and self.payer.kind == "code":
+                # A payment-code holder is not shown the client's address.
+                return Text("A confirmation email was sent to the address on file.")
             if self.result.email_to:
                 return Text(f"A confirmation email was sent to {self.result.email_to}.")
             return Text("No confirmation email: there is no email address for this payer.")
