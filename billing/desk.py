@@ -237,15 +237,15 @@ class Desk:
         return [AuditRow(at=r.at, actor=r.actor, action=r.action, subject=r.subject,
                          result=r.result, terminal=r.terminal, details=r.details) for r in rows]
 
-    def receipt_text(self, reference: str) -> str:
+    def receipt_text(self, reference: str, *, payer: Payer | None = None) -> str:
         from billing import receipts
 
-        return receipts.receipt_text(reference)
+        return receipts.receipt_text(reference, show_client=_may_see_client(payer))
 
-    def receipt_pdf(self, reference: str) -> bytes:
+    def receipt_pdf(self, reference: str, *, payer: Payer | None = None) -> bytes:
         from billing import receipts
 
-        return receipts.receipt_pdf(reference)
+        return receipts.receipt_pdf(reference, show_client=_may_see_client(payer))
 
     def reconcile(self, *, older_than: dt.timedelta | None = None) -> ReconcileReport:
         """Settle every unfinished checkout and refund (with `older_than`: only those
@@ -288,3 +288,8 @@ def payment_rows(*, client_id: int | None = None, checkout_id: int | None = None
 
 
 __all__ = ["STARTUP_RECONCILE_AFTER", "Desk", "payment_rows"]
+
+
+def _may_see_client(payer: Payer | None) -> bool:
+    """A payment-code holder sees the invoice, never whose it is (DESIGN.md section 1)."""
+    return payer is None or payer.kind != "code"

@@ -129,9 +129,10 @@ class DeskApi(Protocol):
 
     def audit_log(self, staff: StaffSession, *, limit: int = 200, offset: int = 0) -> list[AuditRow]: ...
 
-    def receipt_text(self, reference: str) -> str:
-        """A receipt (invoice payment or refund) as plain text, by its number."""
+    def receipt_text(self, reference: str, *, payer: Payer | None = None) -> str:
+        """A receipt (invoice payment or refund) as plain text, by its number; for a
+        payment-code `payer`, without the client's name."""
 
-    def receipt_pdf(self, reference: str) -> bytes: ...
+    def receipt_pdf(self, reference: str, *, payer: Payer | None = None) -> bytes: ...
 
     def reconcile(self) -> ReconcileReport: ...

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import textwrap
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import peewee as pw
 from fpdf import FPDF
@@ -238,7 +238,7 @@ def receipt_rows(receipt: Receipt) -> list[tuple[str, str]]:
     rows = [
         ("Receipt", receipt.number),
         ("Date", _when(receipt.issued_at)),
-        ("Client", receipt.client_name),
+        *([("Client", receipt.client_name)] if receipt.client_name else []),
         ("Invoice", receipt.invoice_number),
         ("Case", f"{receipt.case_number} {receipt.case_title}"),
     ]
@@ -285,9 +285,15 @@ def render_text(receipt: Receipt, width: int = PRINTER_WIDTH) -> str:
     return "\n".join(line.rstrip() for line in lines) + "\n"
 
 
-def receipt_text(reference: str) -> str:
-    """The receipt numbered `reference` as plain text; BillingError if there is none."""
-    return render_text(find_receipt(reference))
+def _found(reference: str, show_client: bool) -> Receipt:
+    receipt = find_receipt(reference)
+    return receipt if show_client else replace(receipt, client_name="")
+
+
+def receipt_text(reference: str, *, show_client: bool = True) -> str:
+    """The receipt numbered `reference` as plain text; BillingError if there is none.
+    `show_client` False leaves out the client's name (for a payment-code holder)."""
+    return render_text(_found(reference, show_client))
 
 
 # --- PDF ---------------------------------------------------------------------------------
@@ -361,6 +367,6 @@ def render_pdf(receipt: Receipt, *, compress: bool = True) -> bytes:
     return bytes(pdf.output())
 
 
-def receipt_pdf(reference: str) -> bytes:
+def receipt_pdf(reference: str, *, show_client: bool = True) -> bytes:
     """The receipt numbered `reference` as PDF bytes; BillingError if there is none."""
-    return render_pdf(find_receipt(reference))
+    return render_pdf(_found(reference, show_client))

@@ -304,3 +304,16 @@ def test_cli_receipt_unknown_number_fails_with_the_reason(demo_sqlite, sqlite_ur
     assert status != 0
     assert "No receipt numbered R-424242" in captured.err
     assert captured.out == ""
+
+
+def test_a_payment_code_holder_gets_the_receipt_without_the_clients_name(demo_sqlite):
+    payment = payments_of(card_checkout({"INV-1001": 125000}))[0]
+    assert "Dana Whitfield" in receipt_text(payment.receipt_number)
+
+    text = receipt_text(payment.receipt_number, show_client=False)
+    assert "Dana Whitfield" not in text and "Client" not in text
+    assert "INV-1001" in text and "$1,250.00" in text
+    pdf = pdf_text(render_pdf(find_receipt(payment.receipt_number)))
+    assert b"Dana Whitfield" in pdf
+    assert b"Dana Whitfield" not in pdf_text(receipt_pdf(payment.receipt_number,
+                                                          show_client=False))

@@ -221,7 +221,7 @@ class FakeDesk:
     def audit_log(self, staff, *, limit: int = 200, offset: int = 0) -> list[AuditRow]:
         return AUDIT[offset:offset + limit]
 
-    def receipt_text(self, reference: str) -> str:
+    def receipt_text(self, reference: str, *, payer=None) -> str:
         return (
             "Harbor & Vale LLP\nReceipt " + reference + "\n\n"
             "Invoice   INV-1004 (WHI-2024-017)\nPaid      $530.50\nCard      Visa •••• 4242\n"

@@ -186,10 +186,10 @@ class FakeDesk:
             message=decline[2] if decline else "",
         )
 
-    def receipt_text(self, reference: str) -> str:
+    def receipt_text(self, reference: str, *, payer=None) -> str:
         return f"Harbor & Vale LLP\nReceipt {reference}\nAmount paid: $100.00\n"
 
-    def receipt_pdf(self, reference: str) -> bytes:
+    def receipt_pdf(self, reference: str, *, payer=None) -> bytes:
         return b"%PDF-1.4\n% receipt " + reference.encode() + b"\n%%EOF\n"
 
     def sign_in_staff(self, name: str, pin: str) -> StaffSession:

@@ -170,6 +170,14 @@ async def test_a_payment_code_pays_its_one_invoice(kiosk_services):
         assert [t.invoice_number for t in app.screen.result.transactions] == ["INV-1013"]
         shown = screen_text(app)
         assert "address on file" in shown and "dana.whitfield@example.com" not in shown
+        await pilot.press("v")  # the receipt: the invoice, never whose it is
+        for _ in range(20):
+            await settle(pilot)
+            if "PAYMENT RECEIPT" in screen_text(app):
+                break
+        shown = screen_text(app)
+        assert "PAYMENT RECEIPT" in shown and "INV-1013" in shown
+        assert "Dana" not in shown
     assert [p.invoice.number for p in captured_payments()] == ["INV-1013"]
     assert balance("INV-1013") == 0
 

@@ -216,7 +216,7 @@ class ResultScreen(PaydeskScreen):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="receipt")
     def _load_receipt(self, reference: str, to_printer: bool) -> None:
-        text = self.app.desk.receipt_text(reference)
+        text = self.app.desk.receipt_text(reference, payer=self.payer)
         if to_printer:
             lp = shutil.which("lp")
             if lp is None:
@@ -253,7 +253,7 @@ class ResultScreen(PaydeskScreen):
         target = Path(path).expanduser()
         if target.is_dir():
             target = target / f"receipt-{reference}.pdf"
-        pdf = self.app.desk.receipt_pdf(reference)
+        pdf = self.app.desk.receipt_pdf(reference, payer=self.payer)
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(pdf)
         self.post_message(self.Saved(str(target)))
