@@ -3,20 +3,18 @@ a SQLite file of this test's own and the in-process Stripe sandbox."""
 
 from __future__ import annotations
 
-import datetime as dt
 import re
-from collections.abc import Iterator
 
 import pytest
 from textual.widgets import DataTable, Input, Static
 
-from billing.config import Settings
-from billing.services import build_services
 from billing.values import CardChoice
 from gateway import KeyedCard
 from models import Client, Firm, Invoice
 from models.money import Money
 from models.records import AuditEntry
+from tests.tui.conftest import WALK_NOW
+from tests.tui.fakes import settle, type_text
 from tui.factory import make_app
 from tui.screens.desk_home import DeskHomeScreen
 from tui.screens.desk_payments import DeskPaymentsScreen
@@ -25,19 +23,13 @@ from tui.screens.desk_settings import DeskSettingsScreen
 from tui.screens.desk_share import DeskShareScreen
 from tui.screens.staff_sign_in import StaffSignInScreen
 
-NOW = dt.datetime(2026, 10, 20, 12, 0, 0)
+NOW = WALK_NOW
 VISA = "4242424242424242"
 
 
 @pytest.fixture
-def services(demo_sqlite, sqlite_url, tmp_path) -> Iterator:
-    settings = Settings(database_url=sqlite_url, outbox_dir=str(tmp_path / "outbox"),
-                        terminal="desk-test")
-    services = build_services(settings, clock=lambda: NOW, reconcile_at_start=False)
-    try:
-        yield services
-    finally:
-        services.close()
+def services(desk_services):
+    return desk_services
 
 
 def desk_app(services):
@@ -45,19 +37,6 @@ def desk_app(services):
                    demo_sign_ins=True)
     app.cursor_blink = False
     return app
-
-
-async def settle(pilot) -> None:
-    await pilot.pause()
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
-
-
-async def type_text(pilot, text: str) -> None:
-    for ch in text:
-        await pilot.press({" ": "space", "-": "minus", ".": "full_stop", "+": "plus", ",": "comma"}.get(ch, ch))
 
 
 async def sign_in(pilot, name: str, pin: str) -> None:
