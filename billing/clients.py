@@ -17,7 +17,7 @@ from billing.values import (
     Payer,
     StaffSession,
 )
-from models.firm import Case, Client, PortalAccount
+from models.firm import Case, Client, Firm, PortalAccount
 from models.invoices import Invoice, InvoiceLine
 from models.money import Money
 from models.payments import Checkout, InvoicePayment, Refund
@@ -143,8 +143,6 @@ def find_clients(query: str, limit: int = 50) -> list[ClientSummary]:
 
 
 def _firm_currency() -> str:
-    from models.firm import Firm
-
     firm = Firm.select(Firm.currency).first()
     return firm.currency if firm else "USD"
 

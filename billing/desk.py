@@ -12,11 +12,10 @@ import logging
 from collections.abc import Callable, Mapping
 
 from billing import checkout as engine
-from billing import clients, ledger, offline, reconcile, refunds, sharing, staff
+from billing import clients, ledger, offline, outbox, receipts, reconcile, refunds, sharing, staff
 from billing.audit import audit
 from billing.config import Settings
 from billing.errors import BillingError, NotAllowed
-from billing.receipts import card_label, method_label
 from billing.values import (
     AuditRow,
     CardChoice,
@@ -34,7 +33,7 @@ from billing.values import (
     StaffSession,
 )
 from models.db import write_transaction
-from models.firm import Client, Firm, utcnow
+from models.firm import Case, Client, Firm, utcnow
 from models.invoices import Invoice
 from models.money import Money, check_amount, parse_amount, stripe_minimum_charge
 from models.payments import Checkout, InvoicePayment
@@ -138,7 +137,7 @@ class Desk:
             return []
         return [
             CardChoice(kind="saved", payment_method_id=c.payment_method_id,
-                       label=f"{card_label(c.brand, c.last4)} (expires "
+                       label=f"{receipts.card_label(c.brand, c.last4)} (expires "
                              f"{c.exp_month:02d}/{c.exp_year % 100:02d})")
             for c in self.gateway.saved_cards(client.stripe_customer_id)
         ]
@@ -181,8 +180,6 @@ class Desk:
     def _deliver_email(self) -> None:
         """Best effort: the email is queued with the payment; a failure here only delays it."""
         try:
-            from billing import outbox
-
             outbox.deliver_due(self.settings.smtp, self.settings.outbox_dir)
         except Exception:  # noqa: BLE001 - never fail a payment over its email
             log.warning("confirmation email: delivery postponed", exc_info=False)
@@ -238,13 +235,9 @@ class Desk:
                          result=r.result, terminal=r.terminal, details=r.details) for r in rows]
 
     def receipt_text(self, reference: str, *, payer: Payer | None = None) -> str:
-        from billing import receipts
-
         return receipts.receipt_text(reference, show_client=_may_see_client(payer))
 
     def receipt_pdf(self, reference: str, *, payer: Payer | None = None) -> bytes:
-        from billing import receipts
-
         return receipts.receipt_pdf(reference, show_client=_may_see_client(payer))
 
     def reconcile(self, *, older_than: dt.timedelta | None = None) -> ReconcileReport:
@@ -257,8 +250,6 @@ class Desk:
 def payment_rows(*, client_id: int | None = None, checkout_id: int | None = None,
                  status: str | None = None, text: str = "", limit: int = 200) -> list[PaymentRow]:
     """Invoice payments, newest first, for the staff payments list and the CLI."""
-    from models.firm import Case
-
     query = (InvoicePayment.select(InvoicePayment, Checkout, Invoice, Client, Case)
              .join(Checkout).join(Client)
              .switch(InvoicePayment).join(Invoice).join(Case))
@@ -280,7 +271,7 @@ def payment_rows(*, client_id: int | None = None, checkout_id: int | None = None
             invoice_payment_id=p.id, checkout_id=c.id, at=p.completed_at or c.created_at,
             client_name=c.client.name, invoice_number=p.invoice.number,
             case_number=p.invoice.case.number, method=c.method,
-            card=method_label(c.method, c.card_brand, c.card_last4, c.reference),
+            card=receipts.method_label(c.method, c.card_brand, c.card_last4, c.reference),
             amount=Money(p.amount_minor, c.currency), refunded=Money(p.refunded_minor, c.currency),
             status=p.status, reference=p.receipt_number,
         ))
