@@ -116,3 +116,33 @@ def test_reconcile_reports_and_exits_0(cli):
     assert code == 0
     assert json.loads(out) == {"checkouts_settled": 0, "refunds_settled": 0,
                                "still_unknown": 0, "notes": []}
+
+
+def test_pay_on_the_card_reader_then_saved_card_then_refund_the_whole_checkout(cli, sandbox):
+    # The reader: the simulated reader is tapped with a test card once it is waiting.
+    code, out, err = cli("pay", "--client", DANA, "--invoice", "INV-1012=475",
+                         "--invoice", "INV-1021", "--reader", "--json")
+    assert code == 0, err
+    result = json.loads(out)
+    assert result["status"] == "succeeded"
+    assert [t["status"] for t in result["transactions"]] == ["captured", "captured"]
+    # The card the reader yielded is now one of the client's saved cards.
+    code, out, err = cli("pay", "--client", DANA, "--invoice", "INV-1001=100",
+                         "--saved-card")
+    assert code == 0, err
+    assert out.split()[:3] == ["INV-1001", "$100.00", "captured"]
+
+    checkout = result["checkout"]
+    code, out, _ = cli("payments", "--checkout", str(checkout), "--staff", "Front Desk",
+                       "--json")
+    assert code == 0
+    assert sorted(r["invoice"] for r in json.loads(out)) == ["INV-1012", "INV-1021"]
+    code, out, err = cli("refund", "--checkout", str(checkout), "--reason", "cancelled matter",
+                         "--staff", "Front Desk")
+    assert code == 0, err
+    assert sorted(line.split()[0] for line in out.strip().splitlines()) == ["INV-1012",
+                                                                            "INV-1021"]
+    assert all(line.split()[2] == "succeeded" for line in out.strip().splitlines())
+    assert Invoice.get(Invoice.number == "INV-1012").paid_minor == 0
+    assert Invoice.get(Invoice.number == "INV-1021").paid_minor == 0
+    assert sandbox.count("refund") == 2
