@@ -19,6 +19,7 @@ from billing.errors import AmountRejected, BillingError, NotAllowed, PaymentsDis
 from billing.reservations import check_reservable, held_minor
 from billing.values import CardChoice, CheckoutResult, Payer, ProgressEvent
 from gateway import errors as gw
+from gateway.values import NoReusableCard
 from models.db import for_update, write_transaction
 from models.firm import Client, utcnow
 from models.invoices import Invoice
@@ -32,6 +33,7 @@ CRASH_AT = os.environ.get("PAYDESK_CRASH_AT", "")
 STEPS = ("reserved", "customer", "card", "authorizing", "authorize-returned", "authorized",
          "capturing", "capture-returned", "recorded", "cancelling", "cancel-returned")
 AUTHORIZE_CONCURRENCY = 4
+READER_TIMEOUT_SECONDS = 60.0
 CARD_METHODS = {"keyed": "card_keyed", "saved": "card_saved", "reader": "card_reader"}
 
 
@@ -108,6 +110,15 @@ def reserve(payer: Payer, amounts: Mapping[int, Money], *, method: str, terminal
     return checkout.id
 
 
+def authorization_metadata(checkout: Checkout, payment: InvoicePayment) -> dict[str, str]:
+    """What Paydesk stores on the PaymentIntent of an invoice payment, and how
+    reconciliation finds it again. `paydesk_request` (the request's idempotency key) tells
+    this request apart from one of another database that reused the same row ids against
+    the same Stripe account (a demo reset, a restored backup)."""
+    return {"paydesk_checkout": str(checkout.id), "paydesk_invoice_payment": str(payment.id),
+            "paydesk_request": payment.authorize_key, "invoice_number": payment.invoice.number}
+
+
 def authorize_request(checkout: Checkout, payment: InvoicePayment) -> dict:
     """The authorization of one invoice payment, built only from stored values, so that a
     replay (reconciliation) sends exactly the same request under the same key."""
@@ -115,8 +126,7 @@ def authorize_request(checkout: Checkout, payment: InvoicePayment) -> dict:
     return dict(
         amount=payment.amount_minor, currency=checkout.currency.lower(),
         payment_method_id=checkout.payment_method_id, customer_id=checkout.stripe_customer_id,
-        metadata={"paydesk_checkout": str(checkout.id),
-                  "paydesk_invoice_payment": str(payment.id), "invoice_number": number},
+        metadata=authorization_metadata(checkout, payment),
         statement_descriptor_suffix=ledger.descriptor_suffix(number),
         description=f"Invoice {number}", idempotency_key=payment.authorize_key,
     )
@@ -154,15 +164,20 @@ class CheckoutRun:
     """One run of the engine over a reserved checkout."""
 
     def __init__(self, gateway, *, terminal: str,
-                 on_progress: Callable[[ProgressEvent], None] | None = None) -> None:
+                 on_progress: Callable[[ProgressEvent], None] | None = None,
+                 reader_timeout: float = READER_TIMEOUT_SECONDS) -> None:
         self.gateway = gateway
         self.terminal = terminal
         self.on_progress = on_progress
+        self.reader_timeout = reader_timeout
+        # Set when the card on the reader cannot be kept: each payment is tapped on it.
+        self.tap_reader: str | None = None
 
-    def _progress(self, payment: InvoicePayment, status: str, message: str = "") -> None:
+    def _progress(self, payment: InvoicePayment | None, status: str, message: str = "") -> None:
         if self.on_progress is not None:
             try:
-                self.on_progress(ProgressEvent(payment.invoice.number, status, message))
+                number = payment.invoice.number if payment is not None else ""
+                self.on_progress(ProgressEvent(number, status, message))
             except Exception:  # noqa: BLE001,S110 - a screen's callback never stops a payment
                 pass
 
@@ -176,16 +191,21 @@ class CheckoutRun:
             crash_point("customer")
             info = self._card_info(checkout, customer_id, card)
         except gw.OutcomeUnknown:
-            return ("We could not reach the card processor. Nothing was charged; "
-                    "please try again.")
+            return "We could not reach the card processor; please try again."
         except gw.GatewayError as exc:
             return exc.message
+        # A card the reader could not keep has no PaymentMethod to charge: the checkout keeps
+        # none, and each payment is tapped on the reader (authorize_all).
+        reusable = not isinstance(info, NoReusableCard)
         Checkout.update(
-            payment_method_id=info.payment_method_id, card_brand=info.brand,
-            card_last4=(info.last4 or "")[-4:] or None, stripe_customer_id=customer_id,
-            updated_at=utcnow(),
+            payment_method_id=info.payment_method_id if reusable else None,
+            card_brand=info.brand, card_last4=(info.last4 or "")[-4:] or None,
+            stripe_customer_id=customer_id, updated_at=utcnow(),
         ).where(Checkout.id == checkout_id).execute()
         crash_point("card")
+        if not reusable:
+            self.tap_reader = card.reader_id
+            self._progress(None, "taps", taps_needed(len(ledger.open_payments(checkout_id))))
         return None
 
     def _customer(self, checkout: Checkout) -> str:
@@ -219,7 +239,8 @@ class CheckoutRun:
                                                       idempotency_key=key)
         if card.kind == "reader":
             return self.gateway.card_from_reader(card.reader_id, customer_id=customer_id,
-                                                 idempotency_key=key)
+                                                 idempotency_key=key,
+                                                 timeout_seconds=self.reader_timeout)
         if checkout.payer_kind == "code":
             raise gw.InvalidRequest("A saved card can be used only by its owner.")
         for saved in self.gateway.saved_cards(customer_id):
@@ -231,15 +252,20 @@ class CheckoutRun:
     def authorize_all(self, checkout_id: int) -> list[Outcome] | None:
         """Authorize every pending payment; None (nothing sent) when the checkout is no
         longer this run's to authorize (reconciliation took it over meanwhile)."""
+        taps = self.tap_reader is not None
         with write_transaction():
             if not ledger.set_checkout_status(checkout_id, "authorizing",
                                               only_from=("reserved",)):
                 return None
-            InvoicePayment.update(status="authorizing").where(
-                (InvoicePayment.checkout == checkout_id) & (InvoicePayment.status == "pending")
-            ).execute()
+            if not taps:  # taps: each payment is marked as it is tapped
+                InvoicePayment.update(status="authorizing").where(
+                    (InvoicePayment.checkout == checkout_id)
+                    & (InvoicePayment.status == "pending")
+                ).execute()
         crash_point("authorizing")
         checkout = Checkout.get_by_id(checkout_id)
+        if taps:
+            return self._authorize_by_taps(checkout)
         payments = [p for p in ledger.open_payments(checkout_id) if p.status == "authorizing"]
         requests = {p.id: authorize_request(checkout, p) for p in payments}
         by_id = {p.id: p for p in payments}
@@ -257,6 +283,47 @@ class CheckoutRun:
                 self._progress(by_id[outcome.payment_id], outcome.status, outcome.message or "")
         crash_point("authorized")
         return outcomes
+
+    def _authorize_by_taps(self, checkout: Checkout) -> list[Outcome]:
+        """One tap on the reader per payment, one after another. At the first that is not
+        authorized the taps stop: the payments not yet tapped stay pending (never sent),
+        and the caller cancels the rest, so nothing is charged unless all are."""
+        payments = [p for p in ledger.open_payments(checkout.id) if p.status == "pending"]
+        outcomes: list[Outcome] = []
+        for index, p in enumerate(payments, start=1):
+            request = authorize_request(checkout, p)
+            if not ledger.update_payment(p.id, status="authorizing"):
+                break
+            self._progress(p, "tap", f"Tap the card on the reader for {p.invoice.number} "
+                                     f"({index} of {len(payments)})")
+            outcome = self._authorize_by_tap(p.id, request)
+            crash_point("authorize-returned")
+            self._store(outcome)
+            outcomes.append(outcome)
+            self._progress(p, outcome.status, outcome.message or "")
+            if outcome.status != "authorized":
+                break
+        crash_point("authorized")
+        return outcomes
+
+    def _authorize_by_tap(self, payment_id: int, request: dict) -> Outcome:
+        request = {k: v for k, v in request.items() if k != "payment_method_id"}
+        try:
+            pi = self.gateway.authorize_on_reader(self.tap_reader, **request,
+                                                  timeout_seconds=self.reader_timeout)
+        except (gw.ReaderTimeout, gw.InvalidRequest) as exc:
+            # No tap in time, or refused before any tap: the reader's intent is cancelled.
+            return Outcome(payment_id, "failed", code=getattr(exc, "code", None),
+                           message=exc.message)
+        except Exception as exc:  # noqa: BLE001 - every error becomes an outcome
+            if type(exc) is gw.GatewayError:  # cancelled on the reader; nothing charged
+                return Outcome(payment_id, "failed", message=exc.message)
+            return outcome_of_error(payment_id, exc)
+        if pi.status == "requires_capture":
+            return Outcome(payment_id, "authorized", pi.id)
+        if pi.status == "succeeded":
+            return Outcome(payment_id, "captured", pi.id, charge_id=pi.latest_charge)
+        return Outcome(payment_id, "failed", pi.id, message="The card was not authorized.")
 
     def _authorize_one(self, payment_id: int, request: dict) -> Outcome:
         try:
@@ -315,9 +382,15 @@ class CheckoutRun:
                                       idempotency_key=payment.capture_key)
         except Exception as exc:  # noqa: BLE001
             outcome = outcome_of_error(payment.id, exc, payment.stripe_payment_intent_id)
-            # A capture refused as invalid may still have happened (a replay after a lost
-            # answer): the PaymentIntent says what is true.
-            return self.read_back(payment, outcome) if outcome.status != "verifying" else outcome
+            if outcome.status == "verifying":
+                return outcome
+            # A capture refused as invalid may still have happened: a replay after a lost
+            # answer, once Stripe no longer has the key, runs anew and is refused because the
+            # PaymentIntent is already captured. The PaymentIntent says what is true; if it
+            # cannot be read, nothing is known yet.
+            return self.read_back(payment, Outcome(payment.id, "verifying",
+                                                   outcome.payment_intent_id,
+                                                   message=outcome.message))
         if pi.status == "succeeded":
             return Outcome(payment.id, "captured", pi.id, charge_id=pi.latest_charge)
         return self.read_back(payment, Outcome(payment.id, "verifying", pi.id))
@@ -361,8 +434,12 @@ class CheckoutRun:
             pi = self.gateway.cancel(payment.stripe_payment_intent_id,
                                      idempotency_key=payment.cancel_key)
         except Exception as exc:  # noqa: BLE001
-            return self.read_back(payment, outcome_of_error(payment.id, exc,
-                                                            payment.stripe_payment_intent_id))
+            # Refused (e.g. already captured, or cancelled by an earlier try whose answer was
+            # lost): the PaymentIntent says what is true; unread, nothing is known yet.
+            outcome = outcome_of_error(payment.id, exc, payment.stripe_payment_intent_id)
+            return self.read_back(payment, Outcome(payment.id, "verifying",
+                                                   outcome.payment_intent_id,
+                                                   message=outcome.message))
         if pi.status == "canceled":
             return Outcome(payment.id, "cancelled", pi.id)
         return self.read_back(payment, Outcome(payment.id, "verifying", pi.id))
@@ -380,6 +457,14 @@ class CheckoutRun:
             ledger.update_payment(payment.id, status="cancelling")
 
 
+def taps_needed(count: int) -> str:
+    """What the payer is told when the card on the reader cannot be kept for the payment."""
+    if count == 1:
+        return "This card can't be kept for the payment: tap it once more to pay."
+    return (f"This card can't be kept for the payment: tap it once for each invoice, "
+            f"{count} taps.")
+
+
 def failure_message(outcomes: list[Outcome], numbers: dict[int, str]) -> str:
     """Which invoice failed and why, in words a client understands."""
     failed = [o for o in outcomes if o.status in ("declined", "failed")]
@@ -393,10 +478,12 @@ def failure_message(outcomes: list[Outcome], numbers: dict[int, str]) -> str:
 
 
 def run_checkout(gateway, checkout_id: int, card: CardChoice, *, terminal: str,
-                 on_progress: Callable[[ProgressEvent], None] | None = None) -> CheckoutResult:
+                 on_progress: Callable[[ProgressEvent], None] | None = None,
+                 reader_timeout: float = READER_TIMEOUT_SECONDS) -> CheckoutResult:
     """Drive a reserved checkout through card, authorize, capture-or-cancel and record."""
     crash_point("reserved")
-    run = CheckoutRun(gateway, terminal=terminal, on_progress=on_progress)
+    run = CheckoutRun(gateway, terminal=terminal, on_progress=on_progress,
+                      reader_timeout=reader_timeout)
     problem = run.prepare_card(checkout_id, card)
     if problem is not None:
         ledger.fail_checkout(checkout_id, f"Nothing was charged. {problem}", terminal=terminal)

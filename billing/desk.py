@@ -15,7 +15,7 @@ from billing import checkout as engine
 from billing import clients, ledger, offline, outbox, receipts, reconcile, refunds, sharing, staff
 from billing.audit import audit
 from billing.config import Settings
-from billing.errors import BillingError, NotAllowed
+from billing.errors import BillingError, NotAllowed, StripeUnavailable
 from billing.values import (
     AuditRow,
     CardChoice,
@@ -32,6 +32,7 @@ from billing.values import (
     ShareResult,
     StaffSession,
 )
+from gateway import errors as gw
 from models.db import write_transaction
 from models.firm import Case, Client, Firm, utcnow
 from models.invoices import Invoice
@@ -139,16 +140,19 @@ class Desk:
             CardChoice(kind="saved", payment_method_id=c.payment_method_id,
                        label=f"{receipts.card_label(c.brand, c.last4)} (expires "
                              f"{c.exp_month:02d}/{c.exp_year % 100:02d})")
-            for c in self.gateway.saved_cards(client.stripe_customer_id)
+            for c in _asking_stripe("The client's saved cards could not be read",
+                                    self.gateway.saved_cards, client.stripe_customer_id)
         ]
 
     def readers(self) -> list[tuple[str, str]]:
-        return list(self.gateway.list_readers())
+        return list(_asking_stripe("The card readers could not be listed",
+                                   self.gateway.list_readers))
 
     def present_test_card(self, reader_id: str, card_number: str) -> None:
         if not self.settings.stripe.test_mode:
             raise NotAllowed("A test card can be presented only in test mode.")
-        self.gateway.present_test_card_on_reader(reader_id, card_number)
+        _asking_stripe("The test card could not be presented on the reader",
+                       self.gateway.present_test_card_on_reader, reader_id, card_number)
 
     def pay(self, payer: Payer, amounts: Mapping[int, Money], card: CardChoice,
             on_progress: Callable[[ProgressEvent], None] | None = None) -> CheckoutResult:
@@ -279,6 +283,19 @@ def payment_rows(*, client_id: int | None = None, checkout_id: int | None = None
 
 
 __all__ = ["STARTUP_RECONCILE_AFTER", "Desk", "payment_rows"]
+
+
+def _asking_stripe(what: str, call: Callable, *args):
+    """`call(*args)`, a read (or a test-mode reader tap) made before any payment or refund
+    is sent; a gateway error becomes StripeUnavailable, in words, saying nothing was charged."""
+    try:
+        return call(*args)
+    except gw.OutcomeUnknown:
+        raise StripeUnavailable(
+            f"{what}: Stripe did not answer. Nothing was charged; check the connection to "
+            "Stripe and try again in a moment.") from None
+    except gw.GatewayError as exc:
+        raise StripeUnavailable(f"{what}. {exc.message} Nothing was charged.") from None
 
 
 def _may_see_client(payer: Payer | None) -> bool:

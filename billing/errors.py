@@ -39,3 +39,8 @@ class StaffLocked(SignInFailed):
     def __init__(self, message: str, until) -> None:
         super().__init__(message)
         self.until = until
+
+
+class StripeUnavailable(BillingError):
+    """Stripe could not be asked (no answer, or it refused the API key) for something read
+    before any payment or refund was sent: nothing was charged and nothing changed."""

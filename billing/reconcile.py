@@ -1,5 +1,5 @@
 """Reconciliation: every checkout and refund that is not finished is driven to a final
-state, by replaying its stored requests with their stored keys and reading Stripe back.
+state, by reading Stripe back and replaying stored requests with their stored keys.
 
 - A checkout whose decision was never made (reserved, authorizing) is cancelled: the payer
   was never told it was paid, so every authorization is released.
@@ -7,6 +7,14 @@ state, by replaying its stored requests with their stored keys and reading Strip
   PaymentIntent is recorded.
 - A checkout decided for cancelling has every cancel replayed. A PaymentIntent that turns
   out captured is always recorded, never lost.
+
+A create call (an authorization, a refund) whose answer was lost is never replayed blind:
+Stripe is read back first, by the metadata Paydesk stores, and the request is sent again
+with its key only when nothing is found and Stripe still keeps the key (`billing.replay`).
+Past that window an authorization found nowhere was not made; a refund found nowhere is
+closed for a staff member to review. A capture or cancel replayed after the window runs
+anew at Stripe, which is safe: a PaymentIntent is captured or cancelled once, a second try
+is refused, and the PaymentIntent is then read back and recorded as it is.
 """
 
 from __future__ import annotations
@@ -15,40 +23,98 @@ import datetime as dt
 from collections.abc import Callable
 
 from billing import ledger
-from billing.checkout import CheckoutRun, Outcome, authorize_request, outcome_of_error
-from billing.refunds import OPEN_REFUND, send_refund
+from billing.checkout import (
+    CheckoutRun,
+    Outcome,
+    authorization_metadata,
+    authorize_request,
+    outcome_of_error,
+)
+from billing.refunds import NEEDS_REVIEW, OPEN_REFUND, settle_refund
+from billing.replay import may_replay
 from billing.values import ReconcileReport
 from gateway import errors as gw
+from gateway.values import PaymentIntentInfo
 from models.firm import utcnow
 from models.payments import Checkout, InvoicePayment, Refund
 
 INTERRUPTED = "The payment was interrupted before it finished. Nothing was charged."
+NOT_MADE = ("The card processor has no record of this authorization, and it is too old to be "
+            "sent again safely: it was not made. Nothing was charged.")
+NO_TAP = "The payment on the card reader did not finish. Nothing was charged."
+# Clocks disagree: PaymentIntents are looked for from this long before the checkout began.
+CLOCK_MARGIN = dt.timedelta(hours=1)
+_STATUS = {"requires_capture": "authorized", "succeeded": "captured", "canceled": "cancelled"}
 
 
-def _discover(gateway, run: CheckoutRun, checkout: Checkout, p: InvoicePayment) -> Outcome:
-    """What became of an authorization whose answer was never stored: replay it with its
-    stored key (Stripe answers with the original result, or does it now), else search."""
+def _unix(moment: dt.datetime) -> int:
+    return int(moment.replace(tzinfo=dt.UTC).timestamp())
+
+
+def _at_stripe(gateway, checkout: Checkout, p: InvoicePayment) -> list[PaymentIntentInfo]:
+    """The PaymentIntents Stripe holds for this invoice payment's authorization: the
+    customer's, listed since the checkout began (consistent at once), then a search by the
+    stored metadata (which can lag by a minute, and is the only way without a customer).
+    Raises a GatewayError when Stripe could not be read."""
+    stored = authorization_metadata(checkout, p)
+    wanted = {k: stored[k] for k in ("paydesk_checkout", "paydesk_invoice_payment")}
+    since = checkout.created_at - CLOCK_MARGIN
+
+    def same(pi: PaymentIntentInfo) -> bool:
+        # `paydesk_request` is missing only on PaymentIntents made before Paydesk stored it.
+        return (pi.metadata.get("paydesk_request", stored["paydesk_request"])
+                == stored["paydesk_request"]
+                and all(pi.metadata.get(k) == v for k, v in wanted.items())
+                and pi.amount == p.amount_minor and pi.created >= _unix(since)
+                and pi.currency.lower() == checkout.currency.lower())
+
+    found: list[PaymentIntentInfo] = []
+    if checkout.stripe_customer_id:
+        found = [pi for pi in gateway.payment_intents_of_customer(
+            checkout.stripe_customer_id, metadata=wanted, created_since=_unix(since))
+            if same(pi)]
+    if not found:
+        try:
+            found = [pi for pi in gateway.find_payment_intents(
+                metadata_key="paydesk_invoice_payment",
+                metadata_value=wanted["paydesk_invoice_payment"]) if same(pi)]
+        except gw.GatewayError:
+            if not checkout.stripe_customer_id:
+                raise
+            # The list above is complete; search only covers a lost customer.
+    # The one that holds or took money first, should there ever be more than one.
+    order = {"succeeded": 0, "requires_capture": 1}
+    return sorted(found, key=lambda pi: order.get(pi.status, 2))
+
+
+def _discover(gateway, checkout: Checkout, p: InvoicePayment, now: dt.datetime) -> Outcome:
+    """What became of an authorization whose answer was never stored. Stripe is read back
+    first; the stored request is replayed with its stored key only when nothing is found
+    and Stripe still keeps that key (`billing.replay`). Past that window, with nothing
+    found, the authorization was not made, and it is never sent again."""
     if p.status == "pending":
         return Outcome(p.id, "cancelled")  # never sent
     try:
-        pi = gateway.authorize(**authorize_request(checkout, p))
-    except gw.OutcomeUnknown as exc:
-        try:
-            found = gateway.find_payment_intents(
-                metadata_key="paydesk_invoice_payment", metadata_value=str(p.id))
-        except gw.GatewayError:
-            return outcome_of_error(p.id, exc)
-        if not found:
-            return outcome_of_error(p.id, exc)
+        found = _at_stripe(gateway, checkout, p)
+    except gw.GatewayError as exc:
+        return Outcome(p.id, "verifying", message=exc.message)  # unread: nothing is known
+    if found:
         pi = found[0]
-    except Exception as exc:  # noqa: BLE001
-        return outcome_of_error(p.id, exc)
-    status = {"requires_capture": "authorized", "succeeded": "captured",
-              "canceled": "cancelled"}.get(pi.status, "failed")
-    return Outcome(p.id, status, pi.id, charge_id=pi.latest_charge)
+    elif not checkout.payment_method_id:
+        # Tapped on the reader: nothing to send again without the card, and none was made.
+        return Outcome(p.id, "cancelled", message=NO_TAP)
+    elif not may_replay(checkout.created_at, now):
+        return Outcome(p.id, "cancelled", message=NOT_MADE)
+    else:
+        try:
+            pi = gateway.authorize(**authorize_request(checkout, p))
+        except Exception as exc:  # noqa: BLE001
+            return outcome_of_error(p.id, exc)
+    return Outcome(p.id, _STATUS.get(pi.status, "failed"), pi.id, charge_id=pi.latest_charge)
 
 
-def settle_checkout(gateway, checkout_id: int, *, terminal: str) -> bool:
+def settle_checkout(gateway, checkout_id: int, *, terminal: str,
+                    clock: Callable[[], dt.datetime] = utcnow) -> bool:
     """Drive one checkout towards a final state; True when it got there."""
     checkout = Checkout.get_by_id(checkout_id)
     if checkout.status in ledger.FINAL_CHECKOUT:
@@ -62,7 +128,7 @@ def settle_checkout(gateway, checkout_id: int, *, terminal: str) -> bool:
     if checkout.status == "capturing":
         _capture_rest(run, checkout)
     elif checkout.status == "cancelling":
-        _cancel_rest(gateway, run, checkout)
+        _cancel_rest(gateway, run, checkout, clock())
     return ledger.close_if_done(checkout_id, terminal=terminal)
 
 
@@ -84,14 +150,14 @@ def _capture_rest(run: CheckoutRun, checkout: Checkout) -> None:
     ledger.record_captures(checkout.id, captured, terminal=run.terminal)
 
 
-def _cancel_rest(gateway, run: CheckoutRun, checkout: Checkout) -> None:
+def _cancel_rest(gateway, run: CheckoutRun, checkout: Checkout, now: dt.datetime) -> None:
     for p in ledger.open_payments(checkout.id):
         if p.status in ("captured", "recorded", "cancelled"):
             continue
         if p.status in ("declined", "failed") and not p.stripe_payment_intent_id:
             continue
         if not p.stripe_payment_intent_id:
-            found = _discover(gateway, run, checkout, p)
+            found = _discover(gateway, checkout, p, now)
             if found.status == "verifying":
                 ledger.update_payment(p.id, status="verifying")
                 continue
@@ -131,7 +197,7 @@ def reconcile(gateway, *, terminal: str, older_than: dt.timedelta | None = None,
     notes: list[str] = []
     for (checkout_id,) in checkouts.order_by(Checkout.id).tuples():
         try:
-            done = settle_checkout(gateway, checkout_id, terminal=terminal)
+            done = settle_checkout(gateway, checkout_id, terminal=terminal, clock=clock)
         except Exception as exc:  # noqa: BLE001 - one checkout never stops the others
             done = False
             notes.append(f"checkout {checkout_id}: {type(exc).__name__}")
@@ -144,12 +210,14 @@ def reconcile(gateway, *, terminal: str, older_than: dt.timedelta | None = None,
         refunds = refunds.where(Refund.created_at <= cutoff)
     for (refund_id,) in refunds.order_by(Refund.id).tuples():
         try:
-            done = send_refund(gateway, refund_id, terminal=terminal)
+            done = settle_refund(gateway, refund_id, terminal=terminal, now=clock())
         except Exception as exc:  # noqa: BLE001
             done = False
             notes.append(f"refund {refund_id}: {type(exc).__name__}")
         if done:
             refunds_settled += 1
+            if Refund.get_by_id(refund_id).failure_message == NEEDS_REVIEW:
+                notes.append(f"refund {refund_id}: {NEEDS_REVIEW}")
         else:
             unknown += 1
     return ReconcileReport(checkouts_settled=settled, refunds_settled=refunds_settled,

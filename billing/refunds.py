@@ -7,12 +7,16 @@ verifying) count as held, so two terminals refunding at once cannot both get thr
 
 from __future__ import annotations
 
+import datetime as dt
+
 from billing.audit import audit
 from billing.checkout import new_key
 from billing.errors import AmountRejected, BillingError, NotAllowed
 from billing.receipts import refund_receipt_number
+from billing.replay import may_replay
 from billing.values import RefundResult, StaffSession
 from gateway import errors as gw
+from gateway.values import RefundInfo
 from models.db import for_update, write_transaction
 from models.firm import Staff, utcnow
 from models.invoices import Invoice
@@ -20,6 +24,9 @@ from models.money import AmountError, Money, check_amount
 from models.payments import OFFLINE_METHODS, Checkout, InvoicePayment, Refund
 
 OPEN_REFUND = ("pending", "verifying")
+NEEDS_REVIEW = ("Not refunded, to be reviewed: the card processor has no record of this refund, "
+                "and it is too old to be sent again safely. Check the payment, and refund it "
+                "again if it is still due.")
 
 
 def _held(payment_id: int) -> int:
@@ -95,7 +102,7 @@ def _record(refund_id: int, stripe_refund_id: str | None, *, terminal: str) -> N
                        f"amount_minor={refund.amount_minor} reason={refund.reason}"))
 
 
-def _fail(refund_id: int, message: str, *, terminal: str) -> None:
+def _fail(refund_id: int, message: str, *, terminal: str, result: str = "failed") -> None:
     with write_transaction():
         refund = for_update(Refund.select().where(Refund.id == refund_id)).get()
         if refund.status in ("succeeded", "failed"):
@@ -104,7 +111,7 @@ def _fail(refund_id: int, message: str, *, terminal: str) -> None:
             Refund.id == refund.id).execute()
         number = InvoicePayment.get_by_id(refund.invoice_payment_id).invoice.number
         audit(actor=_actor(refund), action="refund", subject=f"invoice:{number}",
-              result="failed", terminal=terminal,
+              result=result, terminal=terminal,
               details=f"invoice_payment:{refund.invoice_payment_id} refund:{refund.id} {message}")
 
 
@@ -121,19 +128,65 @@ def send_refund(gateway, refund_id: int, *, terminal: str) -> bool:
         else:
             info = gateway.refund(
                 payment.stripe_payment_intent_id, amount=refund.amount_minor,
-                idempotency_key=refund.idempotency_key,
-                metadata={"paydesk_refund": str(refund.id),
-                          "paydesk_invoice_payment": str(payment.id)})
+                idempotency_key=refund.idempotency_key, metadata=refund_metadata(refund))
     except gw.OutcomeUnknown:
-        # Only an open refund becomes "verifying": another terminal (or reconciliation)
-        # may have recorded it meanwhile, and a recorded refund must stay recorded, or a
-        # later replay would count it twice.
-        Refund.update(status="verifying").where(
-            (Refund.id == refund_id) & Refund.status.in_(OPEN_REFUND)).execute()
+        _verifying(refund_id)
         return False
     except gw.GatewayError as exc:
         _fail(refund_id, exc.message, terminal=terminal)
         return True
+    return _settle(refund_id, info, terminal=terminal)
+
+
+def refund_metadata(refund: Refund) -> dict[str, str]:
+    """What Paydesk stores on a Stripe refund, and how reconciliation finds it again."""
+    return {"paydesk_refund": str(refund.id),
+            "paydesk_invoice_payment": str(refund.invoice_payment_id)}
+
+
+def _verifying(refund_id: int) -> None:
+    # Only an open refund becomes "verifying": another terminal (or reconciliation) may
+    # have recorded it meanwhile, and a recorded refund must stay recorded, or a later
+    # replay would count it twice.
+    Refund.update(status="verifying").where(
+        (Refund.id == refund_id) & Refund.status.in_(OPEN_REFUND)).execute()
+
+
+def settle_refund(gateway, refund_id: int, *, terminal: str, now: dt.datetime) -> bool:
+    """Reconciliation of one open refund; True when it reached a final state.
+
+    Stripe is read back first: the PaymentIntent's refunds, matched by the metadata
+    Paydesk stored. A refund found is recorded as it is. With none found, the stored request
+    is replayed with its key only while Stripe still keeps that key (`billing.replay`);
+    past that window it is never sent again: it is closed as not refunded, with a message
+    and an audit entry asking a staff member to review it (and refund again if still due)."""
+    refund = Refund.get_by_id(refund_id)
+    if refund.status not in OPEN_REFUND:
+        return True
+    if refund.stripe_refund_id:  # its id is known: its status is read
+        return send_refund(gateway, refund_id, terminal=terminal)
+    payment = InvoicePayment.get_by_id(refund.invoice_payment_id)
+    try:
+        found = [r for r in gateway.refunds_of_payment_intent(
+            payment.stripe_payment_intent_id, metadata=refund_metadata(refund))
+            if r.amount == refund.amount_minor]
+    except gw.GatewayError:
+        _verifying(refund_id)  # unread: nothing is known yet
+        return False
+    if found:
+        # Should there ever be more than one, the one that moved money counts.
+        found.sort(key=lambda r: r.status != "succeeded")
+        Refund.update(stripe_refund_id=found[0].id).where(
+            (Refund.id == refund_id) & Refund.stripe_refund_id.is_null()).execute()
+        return _settle(refund_id, found[0], terminal=terminal)
+    if may_replay(refund.created_at, now):
+        return send_refund(gateway, refund_id, terminal=terminal)
+    _fail(refund_id, NEEDS_REVIEW, terminal=terminal, result="needs_review")
+    return True
+
+
+def _settle(refund_id: int, info: RefundInfo, *, terminal: str) -> bool:
+    """Store what Stripe says of the refund; True when that is final."""
     if info.status == "succeeded":
         _record(refund_id, info.id, terminal=terminal)
         return True

@@ -117,6 +117,8 @@ class ProgressEvent:
     invoice_number: str
     status: str  # authorizing, authorized, capturing, captured, declined, cancelled, verifying, failed
     message: str = ""
+    # A card on the reader that cannot be kept: "taps" (no invoice; the message says how many
+    # taps the payment needs), then "tap" for each invoice as the reader waits for it.
 
 
 @dataclass(frozen=True)

@@ -36,13 +36,10 @@ class GatewayOptions:
 def build_stripe_client(options: GatewayOptions) -> stripe.StripeClient:
     """A StripeClient with the key, optional API base, retries, timeout and pinned version."""
     guard_stripe_logging()
-    base_addresses: dict[str, str] = {}
-    if options.api_base:
-        base_addresses["api"] = options.api_base.rstrip("/")
     return stripe.StripeClient(
         options.api_key,
         stripe_version=STRIPE_API_VERSION,
-        base_addresses=base_addresses,  # type: ignore[arg-type]
+        base_addresses={"api": options.api_base.rstrip("/")} if options.api_base else {},
         max_network_retries=options.max_network_retries,
         http_client=stripe.RequestsClient(timeout=options.timeout_seconds),
     )

@@ -79,3 +79,17 @@ class RefundInfo:
         return cls(refund["id"], refund["status"], int(refund["amount"]),
                    refund.get("payment_intent") or "", refund["currency"],
                    dict(refund.get("metadata") or {}))
+
+
+@dataclass(frozen=True)
+class NoReusableCard:
+    """What the reader gives when the card presented on it cannot be kept: a wallet tap
+    (Apple Pay, Google Pay), or a card whose network yields no reusable `generated_card`.
+    Nothing here can be charged: each payment must be tapped on the reader
+    (`StripeGateway.authorize_on_reader`). `wallet` is Stripe's wallet type, if any."""
+
+    brand: str
+    last4: str
+    wallet: str | None = None
+
+    message = "No reusable card: each invoice must be tapped on the reader."

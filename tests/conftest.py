@@ -15,8 +15,10 @@ from models import bind, open_database
 from models.demo import seed_demo
 from models.schema import upgrade
 
+pytest_plugins = ["tests.contract_plugin"]  # every SDK request checked against Stripe's schema
+
 ROOT = Path(__file__).resolve().parents[1]
-SHARED = ROOT.parent / "shared"
+STRIPE_FIXTURES = ROOT / "tests" / "fixtures" / "stripe" / "fixtures3.json"
 POSTGRES_ENV = "PAYDESK_TEST_POSTGRES_URL"
 
 
@@ -124,4 +126,4 @@ def demo_sqlite(sqlite_db: peewee.Database) -> peewee.Database:
 
 @pytest.fixture(scope="session")
 def stripe_fixtures_path() -> Path:
-    return SHARED / "stripe" / "fixtures3.json"
+    return STRIPE_FIXTURES

@@ -22,6 +22,7 @@ from textual.worker import Worker, WorkerState
 from billing.desk_api import DeskApi
 from billing.errors import BillingError
 from billing.values import FirmInfo, StaffSession
+from gateway.errors import GatewayError
 from models.money import MoneyError
 from tui.widgets import TestModeBanner
 
@@ -196,7 +197,8 @@ class PaydeskApp(App[None]):
         if event.state != WorkerState.ERROR:
             return
         error = event.worker.error
-        if isinstance(error, BillingError):
+        if isinstance(error, BillingError | GatewayError):
+            # A gateway error that no screen put in its own words still reads as a sentence.
             self.notify(error.message, severity="error", markup=False)
         elif isinstance(error, MoneyError):
             self.notify(str(error), severity="error", markup=False)

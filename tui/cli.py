@@ -13,10 +13,11 @@ import sys
 from collections.abc import Sequence
 
 from billing.config import ConfigError, load_settings
+from gateway.errors import GatewayError
 
 # Modules under tui.commands that add sub-commands; a missing one is skipped so that the
 # command line works while a group is being built.
-COMMAND_MODULES = ("db", "sandbox", "money_ops", "outbox", "apps", "serve")
+COMMAND_MODULES = ("db", "sandbox", "money_ops", "outbox", "apps", "serve", "doctor")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -53,7 +54,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"paydesk: {exc}", file=sys.stderr)
         return 2
-    return int(args.func(args, settings) or 0)
+    try:
+        return int(args.func(args, settings) or 0)
+    except GatewayError as exc:
+        # A Stripe failure no handler put in its own words: one sentence, never a traceback.
+        from tui.commands.money_ops import gateway_sentence
+
+        print(f"paydesk: {gateway_sentence(exc)}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -79,8 +79,16 @@ def as_list(params: dict[str, Any], name: str) -> list[Any]:
     return [raw]
 
 
+# https://docs.stripe.com/api/metadata: up to 50 keys, keys up to 40 characters long, values
+# up to 500 characters long; keys cannot contain square brackets.
+MAX_METADATA_KEYS = 50
+MAX_METADATA_KEY = 40
+MAX_METADATA_VALUE = 500
+
+
 def metadata(params: dict[str, Any], current: dict[str, str] | None = None) -> dict[str, str]:
-    """Metadata after applying `metadata[...]` params: an empty value unsets a key."""
+    """Metadata after applying `metadata[...]` params: an empty value unsets a key, an empty
+    `metadata` unsets them all. Stripe's limits are checked on the result."""
     result = dict(current or {})
     raw = params.get("metadata")
     if raw is None:
@@ -88,19 +96,27 @@ def metadata(params: dict[str, Any], current: dict[str, str] | None = None) -> d
     if raw == "":
         return {}
     if not isinstance(raw, dict):
-        raise invalid("Invalid hash", param="metadata", code="parameter_invalid_hash")
+        raise invalid("Invalid hash", param="metadata")
     for key, value in raw.items():
+        where = f"metadata[{key}]"
         if not isinstance(value, str):
-            raise invalid(f"Invalid value for metadata[{key}]", param=f"metadata[{key}]")
-        if len(key) > 40:
-            raise invalid("Metadata keys can have up to 40 characters.", param=f"metadata[{key}]")
-        if len(value) > 500:
-            raise invalid("Metadata values can have up to 500 characters.",
-                          param=f"metadata[{key}]")
+            raise invalid(f"Invalid value for {where}: metadata values must be strings.",
+                          param=where)
+        if "[" in key or "]" in key:
+            raise invalid("Metadata keys cannot contain square brackets ([ or ]).", param=where)
+        if not key.strip():
+            raise invalid("Metadata keys cannot be empty.", param=where)
+        if len(key) > MAX_METADATA_KEY:
+            raise invalid(f"Metadata keys can have up to {MAX_METADATA_KEY} characters; "
+                          f"this one has {len(key)}.", param=where)
+        if len(value) > MAX_METADATA_VALUE:
+            raise invalid(f"Metadata values can have up to {MAX_METADATA_VALUE} characters; "
+                          f"the value of {key} has {len(value)}.", param=where)
         if value == "":
             result.pop(key, None)
         else:
             result[key] = value
-    if len(result) > 50:
-        raise invalid("Metadata can have up to 50 keys.", param="metadata")
+    if len(result) > MAX_METADATA_KEYS:
+        raise invalid(f"Metadata can have up to {MAX_METADATA_KEYS} keys; this would give "
+                      f"{len(result)}.", param="metadata")
     return result

@@ -7,6 +7,10 @@ while the first is still running gets a 409, which the SDK retries.
 
 Parameters are compared by a SHA-256 digest, never kept: a request's body may hold a card
 number and CVC (raw card entry), and the records are written to the `--state` file.
+
+Like Stripe's, keys do not last forever: each record keeps the time (sandbox clock) its key
+was first used, and once it is more than 24 hours old it is pruned (on use and on save), so
+the same key then runs as a new request.
 """
 
 from __future__ import annotations
@@ -15,12 +19,14 @@ import hashlib
 import json
 import re
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from gateway.sandbox.errors import ApiError
 
 _DIGEST = re.compile(r"^[0-9a-f]{64}$")
+KEY_LIFETIME = 24 * 3600  # Stripe: keys may be removed once they are at least 24 hours old
 
 
 def fingerprint(params: dict[str, Any]) -> str:
@@ -35,6 +41,7 @@ class Saved:
     params: str
     status: int | None = None
     body: dict[str, Any] | None = None
+    created: int = 0  # when the key was first used (sandbox clock)
 
     @property
     def done(self) -> bool:
@@ -42,17 +49,22 @@ class Saved:
 
 
 class IdempotencyKeys:
-    def __init__(self) -> None:
+    """The records by key, oldest first; `now` is the sandbox's clock."""
+
+    def __init__(self, now: Callable[[], int]) -> None:
         self._lock = threading.Lock()
+        self._now = now
         self._records: dict[str, Saved] = {}
 
     def begin(self, key: str, endpoint: str, params: dict[str, Any]) -> Saved | None:
         """None when this request should run; the saved result when it should be replayed."""
         digest = fingerprint(params)
         with self._lock:
+            now = self._now()
+            self._prune(now)
             record = self._records.get(key)
             if record is None:
-                self._records[key] = Saved(endpoint, digest)
+                self._records[key] = Saved(endpoint, digest, created=now)
                 return None
         if record.endpoint != endpoint:
             raise ApiError(
@@ -93,14 +105,36 @@ class IdempotencyKeys:
             if record is not None and not record.done:
                 del self._records[key]
 
+    def _prune(self, now: int) -> None:
+        """Drop finished records more than KEY_LIFETIME old. Records are kept oldest first,
+        so this stops at the first young one: a request costs nothing when none is due."""
+        expired = []
+        for key, record in self._records.items():
+            if now - record.created <= KEY_LIFETIME:
+                break
+            if record.done:  # one still running is kept until it finishes
+                expired.append(key)
+        for key in expired:
+            del self._records[key]
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._records)
+
     def dump(self) -> dict[str, Any]:
         with self._lock:
+            self._prune(self._now())
             return {k: dict(vars(r)) for k, r in self._records.items() if r.done}
 
     def load(self, data: dict[str, Any]) -> None:
-        records = {k: Saved(**v) for k, v in data.items()}
+        """Records from a state file. One written before keys had a time counts as first used
+        now, so it is kept a full 24 hours more."""
+        now = self._now()
+        records = {k: Saved(**{"created": now, **v}) for k, v in data.items()}
         for record in records.values():
             if not _DIGEST.match(record.params):  # a state file from before the digests
                 record.params = fingerprint(json.loads(record.params))
+        ordered = dict(sorted(records.items(), key=lambda item: item[1].created))
         with self._lock:
-            self._records = records
+            self._records = ordered
+            self._prune(now)

@@ -84,7 +84,8 @@ def payment_intent(id_: str, created: int, secret: str) -> dict[str, Any]:
 
 def charge(id_: str, created: int, pi: dict[str, Any], pm: dict[str, Any],
            card: TestCard, txn: str) -> dict[str, Any]:
-    failed = card.decline is not None
+    decline = card.decline
+    failed = decline is not None
     details = dict(pm.get("card") or pm.get("card_present") or {})
     return {
         "id": id_, "object": "charge", "amount": pi["amount"], "amount_captured": 0,
@@ -95,14 +96,14 @@ def charge(id_: str, created: int, pi: dict[str, Any], pm: dict[str, Any],
         "captured": False, "created": created, "currency": pi["currency"],
         "customer": pi["customer"], "description": pi["description"], "disputed": False,
         "failure_balance_transaction": None,
-        "failure_code": card.decline.code if failed else None,
-        "failure_message": card.decline.message if failed else None,
+        "failure_code": decline.code if decline else None,
+        "failure_message": decline.message if decline else None,
         "fraud_details": {}, "livemode": False, "metadata": dict(pi["metadata"]),
         "on_behalf_of": None,
         "outcome": {
             "advice_code": None, "network_advice_code": None, "network_decline_code": None,
             "network_status": "declined_by_network" if failed else "approved_by_network",
-            "reason": card.decline.decline_code if failed else None,
+            "reason": decline.decline_code if decline else None,
             "risk_level": "normal", "risk_score": 20,
             "seller_message": "The bank did not return any further details with this decline."
             if failed else "Payment complete.",

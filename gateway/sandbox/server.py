@@ -12,14 +12,17 @@ import json
 import logging
 import re
 import threading
+import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from gateway.client import STRIPE_API_VERSION
+from gateway.sandbox.clock import ClockError
 from gateway.sandbox.errors import ApiError
 from gateway.sandbox.faults import FaultInjector, Faults
 from gateway.sandbox.forms import decode
 from gateway.sandbox.resources import route
+from gateway.sandbox.schema import schema as request_schema
 from gateway.sandbox.store import State
 
 log = logging.getLogger("gateway.sandbox")
@@ -63,6 +66,7 @@ class SandboxHTTPServer(ThreadingHTTPServer):
         super().__init__(address, _Handler)
         self.state = state
         self.injector = FaultInjector(faults)
+        self.schema = request_schema()  # built once per process, from the pinned SDK
         self.reader_id = state.ensure_reader()["id"]
         state.save()
 
@@ -75,6 +79,15 @@ class SandboxHTTPServer(ThreadingHTTPServer):
                                 "https://stripe.com/docs or we can help at "
                                 "https://support.stripe.com/.")
         handler, groups = found
+        # Stripe's parameter checks, before the endpoint runs and before the idempotency key
+        # is taken: Stripe keeps no result for a request that failed validation.
+        violations = self.schema.violations(method, path, params)
+        if violations is None:  # an endpoint the pinned SDK does not have
+            raise ApiError(404, f"Unrecognized request URL ({method}: {path}). Please see "
+                                "https://stripe.com/docs or we can help at "
+                                "https://support.stripe.com/.")
+        if violations:
+            raise violations[0].error()
         state = self.state
         if key is not None:
             saved = state.idempotency.begin(key, f"{method} {path}", params)
@@ -85,6 +98,7 @@ class SandboxHTTPServer(ThreadingHTTPServer):
             self.injector.delay()
             expand = params.get("expand") or []
             with state.lock:
+                state.sweep()  # card holds that lapsed by the sandbox clock's time
                 try:
                     body = state.render(handler(state, params, **groups),
                                         expand if isinstance(expand, list) else [expand])
@@ -129,7 +143,7 @@ class _Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length).decode("utf-8", "replace") if length else ""
         if path.startswith("/_sandbox/"):
-            self._control(path)
+            self._control(method, path, body)
             return
         headers = {"Request-Id": request_id,
                    "Stripe-Version": self.headers.get("Stripe-Version") or STRIPE_API_VERSION}
@@ -163,10 +177,28 @@ class _Handler(BaseHTTPRequestHandler):
             return
         self._send(status, payload, headers)
 
-    def _control(self, path: str) -> None:
-        """Read-only views for tests and the CLI: /_sandbox/health, /_sandbox/counts."""
+    def _control(self, method: str, path: str, body: str) -> None:
+        """Controls for tests and the CLI, outside Stripe's API: GET /_sandbox/health,
+        /_sandbox/counts, /_sandbox/clock; POST /_sandbox/clock/advance (form or JSON,
+        `seconds=N` or `frozen_time=T`) moves the clock forward."""
         state = self.server.state
+        views = ("/_sandbox/health", "/_sandbox/counts", "/_sandbox/clock")
+        if path not in (*views, "/_sandbox/clock/advance"):
+            self._send(404, _control_error("Unknown sandbox control path."), {})
+            return
+        wanted = "POST" if path == "/_sandbox/clock/advance" else "GET"
+        if method != wanted:
+            self._send(405, _control_error(f"Use {wanted} for {path}."), {"Allow": wanted})
+            return
+        payload: dict[str, Any]
         with state.lock:
+            if path == "/_sandbox/clock/advance":
+                try:
+                    _advance(state, _control_params(body, self.headers.get("Content-Type")))
+                except ClockError as exc:
+                    self._send(400, _control_error(str(exc)), {})
+                    return
+            state.sweep()
             if path == "/_sandbox/health":
                 payload = {"ok": True, "reader": self.server.reader_id}
             elif path == "/_sandbox/counts":
@@ -174,9 +206,7 @@ class _Handler(BaseHTTPRequestHandler):
                 for obj in state.objects.values():
                     payload[obj["object"]] = payload.get(obj["object"], 0) + 1
             else:
-                self._send(404, {"error": {"type": "invalid_request_error",
-                                           "message": "Unknown sandbox control path."}}, {})
-                return
+                payload = {"now": state.now(), "offset": state.clock.offset}
         self._send(200, payload, {})
 
     def _send(self, status: int, payload: dict[str, Any], headers: dict[str, str]) -> None:
@@ -198,14 +228,62 @@ class _Handler(BaseHTTPRequestHandler):
         log.debug("sandbox: " + format, *args)
 
 
+def _control_error(message: str) -> dict[str, Any]:
+    return {"error": {"type": "invalid_request_error", "message": message}}
+
+
+def _control_params(body: str, content_type: str | None) -> dict[str, Any]:
+    """A control request's parameters, from a JSON object or a form; ClockError if neither."""
+    text = body.strip()
+    if (content_type or "").partition(";")[0].strip().lower() == "application/json" \
+            or text.startswith("{"):
+        try:
+            params = json.loads(text or "{}")
+        except ValueError:
+            raise ClockError("The body is not valid JSON.") from None
+        if not isinstance(params, dict):
+            raise ClockError("The body must be a JSON object, e.g. {\"seconds\": 3600}.")
+        return params
+    try:
+        pairs = urllib.parse.parse_qsl(text, keep_blank_values=True, strict_parsing=bool(text))
+    except ValueError:
+        raise ClockError("The body is not a valid form, e.g. seconds=3600.") from None
+    params = {}
+    for name, value in pairs:
+        if name in params:
+            raise ClockError(f"{name} is given more than once.")
+        params[name] = value
+    return params
+
+
+def _advance(state: State, params: dict[str, Any]) -> int:
+    """Move the clock as `params` say (exactly one of seconds, frozen_time); the new time.
+    Call with the state's lock held: holds that lapse by then do, and the state is saved."""
+    unknown = sorted(set(params) - {"seconds", "frozen_time"})
+    if unknown:
+        raise ClockError(f"Unknown parameter: {unknown[0]}. Give seconds=N or frozen_time=T.")
+    if len(params) != 1:
+        raise ClockError("Give exactly one of seconds=N (move forward N seconds) or "
+                         "frozen_time=T (move forward to Unix time T).")
+    if "seconds" in params:
+        now = state.clock.advance(params["seconds"])
+    else:
+        now = state.clock.advance_to(params["frozen_time"])
+    state.sweep()
+    state.save()
+    return now
+
+
 class Sandbox:
-    """A running sandbox: `url`, `faults` (change them at run time), `reader_id`, `stop()`."""
+    """A running sandbox: `url`, `faults` (change them at run time), `reader_id`, `stop()`,
+    and its clock: `now()`, `advance_clock(seconds)`, `advance_clock_to(frozen_time)`."""
 
     def __init__(self, server: SandboxHTTPServer) -> None:
         self._server = server
         self._thread = threading.Thread(target=server.serve_forever, args=(0.05,),
                                         name="stripe-sandbox", daemon=True)
         host, port = server.server_address[:2]
+        assert isinstance(host, str)  # an IPv4 address or host name: never bytes here
         self.url = f"http://{host}:{port}"
         self.port = int(port)
         self.reader_id = server.reader_id
@@ -234,12 +312,29 @@ class Sandbox:
     def count(self, object_name: str) -> int:
         """How many objects of a kind exist ("payment_intent", "refund", "customer", ...)."""
         with self.state.lock:
+            self.state.sweep()
             return self.state.count(object_name)
 
     def objects(self, object_name: str) -> list[dict[str, Any]]:
         """Every object of a kind, newest first, as the API would render it."""
         with self.state.lock:
+            self.state.sweep()
             return [self.state.render(o) for o in self.state.of_type(object_name)]
+
+    def now(self) -> int:
+        """The sandbox clock's time (Unix seconds): real time plus how far it was moved."""
+        return self.state.now()
+
+    def advance_clock(self, seconds: int) -> int:
+        """Move the clock forward `seconds` (0 or more; ClockError, a ValueError, if not);
+        card holds due by then lapse. The new time."""
+        with self.state.lock:
+            return _advance(self.state, {"seconds": seconds})
+
+    def advance_clock_to(self, frozen_time: int) -> int:
+        """Move the clock forward to the Unix time `frozen_time` (not before `now()`)."""
+        with self.state.lock:
+            return _advance(self.state, {"frozen_time": frozen_time})
 
     def stop(self) -> None:
         self._server.shutdown()
@@ -255,18 +350,21 @@ class Sandbox:
 
 
 def start_sandbox(port: int = 0, host: str = "127.0.0.1", faults: Faults | None = None,
-                  state_file: str | None = None) -> Sandbox:
-    """Start a sandbox in a daemon thread; port 0 picks a free port (see `.url`)."""
-    server = SandboxHTTPServer((host, port), State(state_file), faults or Faults())
+                  state_file: str | None = None, *, clock_offset: int = 0) -> Sandbox:
+    """Start a sandbox in a daemon thread; port 0 picks a free port (see `.url`).
+    `clock_offset` moves its clock that many seconds forward first (ClockError if < 0)."""
+    state = State(state_file)
+    state.clock.advance(clock_offset)
+    server = SandboxHTTPServer((host, port), state, faults or Faults())
     return Sandbox(server).start()
 
 
 def serve_forever(port: int = 12111, host: str = "127.0.0.1", faults: Faults | None = None,
                   state_file: str | None = None, *, stop: threading.Event | None = None,
-                  on_ready: Any = None) -> None:
+                  on_ready: Any = None, clock_offset: int = 0) -> None:
     """Run a sandbox until `stop` is set (the caller wires SIGINT/SIGTERM to it)."""
     stop = stop or threading.Event()
-    sandbox = start_sandbox(port, host, faults, state_file)
+    sandbox = start_sandbox(port, host, faults, state_file, clock_offset=clock_offset)
     try:
         if on_ready is not None:
             on_ready(sandbox)

@@ -2,6 +2,10 @@
 
 The file never holds a client secret: each is derived from its object's id and a random
 salt (kept in the file), so it is left out when saving and derived again when loading.
+
+Time is the sandbox's clock (`State.clock`, kept in the file): every `created` and
+`canceled_at` comes from it, idempotency keys expire by it, and `sweep()` lets card holds
+lapse by it.
 """
 
 from __future__ import annotations
@@ -15,12 +19,13 @@ import random
 import secrets
 import string
 import threading
-import time
 from collections.abc import Iterable
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from gateway.sandbox import holds
+from gateway.sandbox.clock import Clock
 from gateway.sandbox.errors import invalid, missing
 from gateway.sandbox.idempotency import IdempotencyKeys
 from gateway.sandbox.testcards import Decline, TestCard
@@ -35,7 +40,9 @@ class State:
     def __init__(self, path: str | os.PathLike[str] | None = None) -> None:
         self.lock = threading.RLock()
         self.objects: dict[str, dict[str, Any]] = {}
-        self.idempotency = IdempotencyKeys()
+        self.clock = Clock()
+        self.idempotency = IdempotencyKeys(self.now)
+        self.holds = holds.Holds()
         self.path = Path(path) if path is not None else None
         self._rng = random.Random()  # noqa: S311 - ids, not secrets
         self._salt = secrets.token_hex(16)
@@ -51,13 +58,25 @@ class State:
         digest = hmac.new(self._salt.encode(), owner_id.encode(), hashlib.sha256).hexdigest()
         return f"{owner_id}_secret_{digest[:25]}"
 
-    @staticmethod
-    def now() -> int:
-        return int(time.time())
+    def now(self) -> int:
+        """The sandbox clock's time (Unix seconds)."""
+        return self.clock.now()
+
+    def sweep(self) -> int:
+        """Let every card hold due by now lapse (call with `lock` held); how many lapsed."""
+        lapsed = 0
+        for at, pi_id, charge_id in self.holds.due(self.now()):
+            pi, charge = self.objects.get(pi_id), self.objects.get(charge_id)
+            if pi is not None and charge is not None and holds.lapse(pi, charge, at):
+                lapsed += 1
+        return lapsed
 
     # objects
     def add(self, obj: dict[str, Any]) -> dict[str, Any]:
         self.objects[obj["id"]] = obj
+        if obj.get("object") == "charge" and holds.is_hold(
+                obj, self.objects.get(obj.get("payment_intent") or "")):
+            self.holds.track(obj)  # an authorization: it lapses unless captured or canceled
         return obj
 
     def get(self, ident: Any, object_name: str, *, label: str | None = None,
@@ -114,8 +133,8 @@ class State:
         """Write the state (owner-only file); client secrets are left out."""
         if self.path is None:
             return
-        data = {"salt": self._salt, "objects": self.objects,
-                "idempotency": self.idempotency.dump()}
+        data = {"salt": self._salt, "clock": {"offset": self.clock.offset},
+                "objects": self.objects, "idempotency": self.idempotency.dump()}
         text = json.dumps(_without_secrets(data))
         tmp = self.path.with_name(self.path.name + ".tmp")
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -127,9 +146,16 @@ class State:
         assert self.path is not None
         data = json.loads(self.path.read_text(encoding="utf-8"))
         self._salt = str(data.get("salt") or self._salt)
+        self.clock = Clock(int((data.get("clock") or {}).get("offset") or 0))
         data = self._with_secrets(data)
         self.objects = dict(data.get("objects", {}))
         self.idempotency.load(data.get("idempotency", {}))
+        self.holds.clear()
+        for obj in self.objects.values():  # the holds still open, lapsed at the next sweep
+            pi = self.objects.get(obj.get("payment_intent") or "")
+            if (obj.get("object") == "charge" and holds.is_hold(obj, pi) and pi is not None
+                    and pi["status"] == "requires_capture" and pi["latest_charge"] == obj["id"]):
+                self.holds.track(obj)
 
     def _with_secrets(self, node: Any) -> Any:
         """`node` with every left-out client secret derived again from its object's id."""

@@ -17,7 +17,8 @@ from gateway import GatewayOptions, StripeGateway, build_stripe_client
 from gateway.sandbox import Sandbox, start_sandbox
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-FIXTURES = REPO_ROOT / ".." / "shared" / "stripe" / "fixtures3.json"
+# Stripe's example objects, copied into the repository with Stripe's MIT licence beside them.
+FIXTURES = REPO_ROOT / "tests" / "fixtures" / "stripe" / "fixtures3.json"
 TEST_KEY = "sk_test_paydeskSandboxKey123"
 
 

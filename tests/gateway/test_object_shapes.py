@@ -79,7 +79,7 @@ def test_every_stored_object_has_the_keys_of_stripes_examples(
     assert action.value.payment_intent_id
     gateway.cancel(action.value.payment_intent_id, idempotency_key="shape-cancel")
     seti = client.v1.setup_intents.create(params={
-        "customer": everything["customer"], "payment_method_types": ["card_present"]},
+        "customer": everything["customer"], "allowed_payment_method_types": ["card_present"]},
         options={"idempotency_key": "shape-reader-seti"})
     client.v1.terminal.readers.process_setup_intent(
         sandbox.reader_id, params={"setup_intent": seti.id, "allow_redisplay": "always"},

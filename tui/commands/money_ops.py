@@ -18,14 +18,25 @@ import sys
 import threading
 from typing import Any
 
-from billing.errors import AmountRejected, BillingError, SignInFailed
+from billing.errors import AmountRejected, BillingError, SignInFailed, StripeUnavailable
 from billing.services import build_services
 from billing.values import CardChoice, CheckoutResult, Payer, StaffSession
-from gateway import KeyedCard
+from gateway import GatewayError, GatewayMisconfigured, KeyedCard, OutcomeUnknown, ReaderTimeout
 from models.money import Money, MoneyError, format_money
 
 PIN_ENV = "PAYDESK_STAFF_PIN"
 OK, NOT_DONE, BAD_INPUT, VERIFYING = 0, 1, 2, 3
+# What reconciliation does with a payment or refund whose answer was lost (billing.reconcile):
+# it asks Stripe what happened, then finishes or releases it under the stored keys.
+PAYMENT_NOT_KNOWN = (
+    "the outcome is not known yet: Stripe did not answer in time. `paydesk reconcile` (also "
+    "run whenever Paydesk starts) checks it with Stripe: each card hold is then either "
+    "captured and recorded or released, and nothing will be charged twice. Do not pay "
+    "these invoices again until they show as paid or not paid.")
+REFUND_NOT_KNOWN = (
+    "the outcome of the refund is not known yet: Stripe did not answer in time. "
+    "`paydesk reconcile` (also run whenever Paydesk starts) checks it with Stripe and "
+    "records it; nothing will be refunded twice.")
 
 
 def register(sub: Any) -> None:
@@ -128,13 +139,36 @@ def _decimal(money: Money) -> str:
     return str(money.to_decimal())
 
 
+def gateway_sentence(exc: GatewayError) -> str:
+    """A gateway error that reached the command line, as one sentence a person can act on."""
+    if isinstance(exc, OutcomeUnknown):
+        return ("Stripe did not answer (it could not be reached, or timed out). Anything it "
+                "may have done is checked by `paydesk reconcile` (also run whenever Paydesk "
+                "starts), and nothing will be charged twice.")
+    if isinstance(exc, GatewayMisconfigured):
+        return f"{exc.message} `paydesk doctor` checks the set-up."
+    if isinstance(exc, ReaderTimeout):
+        return f"{exc.message} Nothing was charged."
+    return exc.message
+
+
+def _one_line(exc: Exception) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
+
+
 def _run(settings, body) -> int:
     try:
         services = _services(settings)
     except Exception as exc:  # noqa: BLE001 - a database or Stripe set-up problem
-        return _err(f"cannot start: {type(exc).__name__}: {exc}", NOT_DONE)
+        return _err(f"cannot start: the database could not be opened or brought up to date "
+                    f"({_one_line(exc)}). `paydesk doctor` checks the set-up.", NOT_DONE)
     try:
         return body(services.desk)
+    except StripeUnavailable as exc:
+        return _err(exc.message, NOT_DONE)
+    except GatewayError as exc:
+        return _err(gateway_sentence(exc), NOT_DONE)
     except SignInFailed as exc:
         return _err(exc.message, BAD_INPUT)
     except (BillingError, MoneyError) as exc:
@@ -251,8 +285,11 @@ def _print_checkout(result: CheckoutResult, locale: str, as_json: bool) -> None:
 def _checkout_status(result: CheckoutResult) -> int:
     if result.succeeded:
         return OK
+    if result.status == "verifying":
+        print(f"paydesk: checkout {result.checkout_id}: {PAYMENT_NOT_KNOWN}", file=sys.stderr)
+        return VERIFYING
     print(f"paydesk: {result.message}", file=sys.stderr)
-    return VERIFYING if result.status == "verifying" else NOT_DONE
+    return NOT_DONE
 
 
 def pay(args, settings) -> int:
@@ -325,7 +362,8 @@ def refund(args, settings) -> int:
                       f"{r.reference or '-'}")
         bad = [r for r in results if r.status != "succeeded"]
         for r in bad:
-            print(f"paydesk: {r.invoice_number}: {r.message}", file=sys.stderr)
+            message = r.message if r.status == "failed" else REFUND_NOT_KNOWN
+            print(f"paydesk: {r.invoice_number}: {message}", file=sys.stderr)
         if any(r.status == "failed" for r in bad):
             return NOT_DONE
         return VERIFYING if bad else OK
@@ -369,5 +407,10 @@ def reconcile(args, settings) -> int:
                   f"{report.refunds_settled} refund(s); {report.still_unknown} still unknown")
             for note in report.notes:
                 print(f"  {note}")
-        return VERIFYING if report.still_unknown else OK
+        if report.still_unknown:
+            print(f"paydesk: {report.still_unknown} payment(s) or refund(s) are not settled "
+                  "yet: Stripe did not answer, or has not decided. Run `paydesk reconcile` "
+                  "again later; nothing will be charged or refunded twice.", file=sys.stderr)
+            return VERIFYING
+        return OK
     return _run(settings, body)

@@ -9,6 +9,7 @@ import threading
 from typing import Any
 
 from gateway.sandbox import Faults, Sandbox, serve_forever
+from gateway.sandbox.clock import MAX_STEP
 
 
 def register(sub: Any) -> None:
@@ -33,7 +34,13 @@ def register(sub: Any) -> None:
     parser.add_argument("--seed", type=int, default=None, metavar="N",
                         help="seed for repeatable faults")
     parser.add_argument("--state", metavar="FILE", default=None,
-                        help="keep the sandbox's objects in this JSON file across restarts")
+                        help="keep the sandbox's objects (and its clock) in this JSON file "
+                             "across restarts")
+    parser.add_argument("--clock-offset", type=int, default=0, metavar="SECONDS",
+                        help="start the sandbox clock SECONDS ahead (of the time kept in "
+                             "--state, if any); card holds lapse after 7 days and idempotency "
+                             "keys after 24 hours by it; move it on with POST "
+                             "/_sandbox/clock/advance seconds=N")
     parser.set_defaults(func=run)
 
 
@@ -49,6 +56,10 @@ def run(args: argparse.Namespace, settings: Any) -> int:
     except ValueError as exc:
         print(f"paydesk sandbox: {exc}", file=sys.stderr)
         return 2
+    if not 0 <= args.clock_offset <= MAX_STEP:
+        print(f"paydesk sandbox: --clock-offset must be a whole number of seconds from 0 to "
+              f"{MAX_STEP} (two years), got {args.clock_offset}", file=sys.stderr)
+        return 2
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
@@ -57,10 +68,13 @@ def run(args: argparse.Namespace, settings: Any) -> int:
         print(f"Stripe sandbox listening on {sandbox.url}", flush=True)
         print(f"  simulated reader: {sandbox.reader_id} (Front desk reader)")
         print(f"  use it with: STRIPE_API_KEY=sk_test_sandbox PAYDESK_STRIPE_API_BASE={sandbox.url}")
+        print(f"  clock: {sandbox.url}/_sandbox/clock (now {sandbox.now()}); move it forward "
+              f"with POST {sandbox.url}/_sandbox/clock/advance seconds=N")
         print("  stop with Ctrl-C", flush=True)
 
     try:
-        serve_forever(args.port, args.host, faults, args.state, stop=stop, on_ready=ready)
+        serve_forever(args.port, args.host, faults, args.state, stop=stop, on_ready=ready,
+                      clock_offset=args.clock_offset)
     except OSError as exc:
         print(f"paydesk sandbox: cannot listen on {args.host}:{args.port}: {exc.strerror}",
               file=sys.stderr)

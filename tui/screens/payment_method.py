@@ -24,9 +24,10 @@ from textual.widgets import (
 )
 from textual.widgets.option_list import Option
 
+from billing.errors import BillingError
 from billing.values import CardChoice, Payer
 from gateway.cards import KeyedCard, check_number
-from gateway.errors import CardNumberInvalid
+from gateway.errors import CardNumberInvalid, GatewayError
 from models.money import Money, format_money
 from tui.screens import PaydeskScreen
 from tui.screens.payment_page import SelectedInvoice
@@ -83,10 +84,14 @@ class PaymentMethodScreen(PaydeskScreen):
     ]
 
     class Choices(Message):
-        def __init__(self, saved: list[CardChoice], readers: list[tuple[str, str]]) -> None:
+        def __init__(self, saved: list[CardChoice], readers: list[tuple[str, str]],
+                     saved_problem: str = "", readers_problem: str = "") -> None:
             super().__init__()
             self.saved = saved
             self.readers = readers
+            # Why a list could not be read (Stripe did not answer, say), shown in its place.
+            self.saved_problem = saved_problem
+            self.readers_problem = readers_problem
 
     def __init__(self, payer: Payer, selection: tuple[SelectedInvoice, ...]) -> None:
         super().__init__()
@@ -146,9 +151,18 @@ class PaymentMethodScreen(PaydeskScreen):
     @work(thread=True, exclusive=True, exit_on_error=False)
     def _load_choices(self) -> None:
         desk = self.app.desk
-        saved = desk.saved_cards(self.payer)
-        readers = desk.readers()
-        self.post_message(self.Choices(saved, readers))
+        saved: list[CardChoice] = []
+        readers: list[tuple[str, str]] = []
+        saved_problem = readers_problem = ""
+        try:
+            saved = desk.saved_cards(self.payer)
+        except (BillingError, GatewayError) as exc:
+            saved_problem = exc.message
+        try:
+            readers = desk.readers()
+        except (BillingError, GatewayError) as exc:
+            readers_problem = exc.message
+        self.post_message(self.Choices(saved, readers, saved_problem, readers_problem))
 
     @on(Choices)
     def _choices(self, message: Choices) -> None:
@@ -158,6 +172,8 @@ class PaymentMethodScreen(PaydeskScreen):
         if self._saved:
             saved.add_options([Option(Text(c.label)) for c in self._saved])
             saved.highlighted = 0
+        elif message.saved_problem:
+            saved.add_option(Option(Text(message.saved_problem), disabled=True))
         else:
             saved.add_option(Option("No saved cards on file.", disabled=True))
         readers = self.query_one("#readers", OptionList)
@@ -165,6 +181,8 @@ class PaymentMethodScreen(PaydeskScreen):
         if self._readers:
             readers.add_options([Option(Text(label)) for _, label in self._readers])
             readers.highlighted = 0
+        elif message.readers_problem:
+            readers.add_option(Option(Text(message.readers_problem), disabled=True))
         else:
             readers.add_option(Option("No card reader is set up.", disabled=True))
 

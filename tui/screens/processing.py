@@ -4,6 +4,8 @@ through a message, so the screen never freezes."""
 
 from __future__ import annotations
 
+import re
+
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
@@ -15,7 +17,7 @@ from billing.values import CardChoice, CheckoutResult, Payer, ProgressEvent
 from tui.screens import PaydeskScreen
 from tui.screens.payment_method import TEST_CARDS, selection_line
 from tui.screens.payment_page import SelectedInvoice
-from tui.widgets import ScreenTitle, amount_cell
+from tui.widgets import ScreenTitle, amount_cell, money_text
 
 STATUS_WORDS = {
     "waiting": ("waiting", "dim"),
@@ -27,7 +29,12 @@ STATUS_WORDS = {
     "cancelled": ("cancelled, not charged", "dim"),
     "verifying": ("checking with the bank...", "yellow"),
     "failed": ("failed", "bold red"),
+    "tap": ("tap the card now", "bold yellow"),
 }
+# Test mode on the sandbox only: a phone tapped on the simulated reader (a wallet tap, which
+# the reader cannot keep, so each invoice is tapped). Stripe's own test mode has no wallets.
+READER_TEST_CARDS = (*TEST_CARDS, ("4000 0000 0000 7775", "Apple Pay (sandbox only)"))
+_STEP = re.compile(r"\((\d+) of (\d+)\)$")
 
 
 class ProcessingScreen(PaydeskScreen):
@@ -58,6 +65,7 @@ class ProcessingScreen(PaydeskScreen):
         self._card_label = card.label
         self._reader_id = card.reader_id if card.kind == "reader" else None
         self._keys = {s.invoice.number: str(s.invoice.invoice_id) for s in selection}
+        self._taps_plan = ""  # set when the card on the reader cannot be kept
 
     def compose(self) -> ComposeResult:
         firm = self.app.firm
@@ -74,8 +82,9 @@ class ProcessingScreen(PaydeskScreen):
             if firm.test_mode:
                 with Horizontal(id="processing-simulate"):
                     yield Select(
-                        [(f"{number}  {what}", number) for number, what in TEST_CARDS],
-                        value=TEST_CARDS[0][0], allow_blank=False, id="processing-test-card",
+                        [(f"{number}  {what}", number) for number, what in READER_TEST_CARDS],
+                        value=READER_TEST_CARDS[0][0], allow_blank=False,
+                        id="processing-test-card",
                         compact=True,
                     )
                     yield Button("Simulate a test card", id="processing-present", compact=True)
@@ -109,6 +118,8 @@ class ProcessingScreen(PaydeskScreen):
     @on(Progress)
     def _progress(self, message: Progress) -> None:
         event = message.event
+        if event.status in ("taps", "tap") and self._reader_id is not None:
+            self._reader_prompt(event)
         key = self._keys.get(event.invoice_number)
         if key is None:
             return
@@ -118,6 +129,27 @@ class ProcessingScreen(PaydeskScreen):
             text.append(f": {event.message}", style="red")
         self.query_one("#processing-table", DataTable).update_cell(
             key, "status", text, update_width=True)
+
+    def _reader_prompt(self, event: ProgressEvent) -> None:
+        """The card cannot be kept: say how many taps it takes, then which invoice (and how
+        much) the reader is waiting for now."""
+        if event.status == "taps":
+            self._taps_plan = event.message
+            text = Text(event.message)
+        else:
+            amounts = {s.invoice.number: s.amount for s in self.selection}
+            amount = amounts.get(event.invoice_number)
+            step = _STEP.search(event.message)
+            prompt = f"Tap the card on the reader for {event.invoice_number}"
+            if amount is not None:
+                prompt += f", {money_text(amount, self.app.firm.locale)}"
+            if step:
+                prompt += f" ({step.group(1)} of {step.group(2)})"
+            text = Text(self._taps_plan)
+            if text.plain:
+                text.append("\n")
+            text.append(prompt, style="bold")
+        self.query_one("#processing-reader", Static).update(text)
 
     @on(Done)
     def _done(self, message: Done) -> None:

@@ -57,6 +57,10 @@ class ReviewScreen(PaydeskScreen):
             "1 transaction will appear on your statement." if count == 1
             else f"{count} separate transactions will appear on your statement."
         )
+        if self.card.kind == "reader" and count > 1:
+            # Known only once the card is presented: whether the reader can keep it.
+            statement += (f"\nOn the reader, a card that can't be kept (a phone, some debit "
+                          f"cards) is tapped once for each invoice: {count} taps.")
         yield Static(statement, id="review-count")
         text = Text()
         text.append("Total ", style="bold")

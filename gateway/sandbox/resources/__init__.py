@@ -10,13 +10,20 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from gateway.sandbox.resources import customers, payment_intents, payment_methods, refunds, terminal
+from gateway.sandbox.resources import (
+    account,
+    customers,
+    payment_intents,
+    payment_methods,
+    refunds,
+    terminal,
+)
 
 Handler = Callable[..., dict[str, Any]]
 
 ROUTES: list[tuple[str, re.Pattern[str], Handler]] = [
     (method, re.compile(pattern + r"/?"), handler)
-    for module in (customers, payment_methods, payment_intents, refunds, terminal)
+    for module in (account, customers, payment_methods, payment_intents, refunds, terminal)
     for method, pattern, handler in module.ROUTES
 ]
 

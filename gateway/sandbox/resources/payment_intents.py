@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import replace
 from typing import Any
 
@@ -30,7 +31,17 @@ CAPTURE_METHODS = ("automatic", "automatic_async", "manual")
 CANCELLATION_REASONS = ("duplicate", "fraudulent", "requested_by_customer", "abandoned")
 AUTHENTICATION = Decline("authentication_required", "authentication_required",
                          "Your card was declined. This transaction requires authentication.")
+# https://docs.stripe.com/get-started/account/statement-descriptors: at most 22 characters,
+# Latin characters only, at least one letter, none of < > \ ' " *.
 _BAD_DESCRIPTOR_CHARS = set("<>\\'\"*")
+MAX_DESCRIPTOR = 22
+# The payment method types the sandbox can take; others in allowed_payment_method_types are
+# left out of the intent's payment_method_types, silently, as Stripe leaves out types that
+# do not suit the intent.
+SANDBOX_TYPES = ("card", "card_present")
+DEFAULT_TYPES = ["card"]  # what dynamic payment methods give the sandbox's account
+EXCLUSIVE_WITH_ALLOWED = ("excluded_payment_method_types", "automatic_payment_methods",
+                          "payment_method_configuration")
 
 
 def _money(amount: int, currency: str) -> str:
@@ -51,16 +62,68 @@ def check_amount(amount: int, currency: str, param: str = "amount") -> None:
                       param=param, code="amount_too_large")
 
 
+def _latin(char: str) -> bool:
+    if char.isascii():
+        return char.isprintable()
+    return char.isalpha() and unicodedata.name(char, "").startswith("LATIN ")
+
+
 def _descriptor_suffix(params: dict[str, Any]) -> str | None:
     suffix = params.get("statement_descriptor_suffix")
     if suffix is None or suffix == "":
         return None
-    if len(suffix) > 22 or _BAD_DESCRIPTOR_CHARS & set(suffix) or not any(
-            c.isalpha() for c in suffix):
-        raise invalid("The statement descriptor suffix must be at most 22 characters, contain "
-                      "at least one letter and none of < > \\ ' \" *.",
-                      param="statement_descriptor_suffix")
+    param = "statement_descriptor_suffix"
+    if len(suffix) > MAX_DESCRIPTOR:
+        raise invalid(f"The statement descriptor suffix must be at most {MAX_DESCRIPTOR} "
+                      f"characters long; it has {len(suffix)}.", param=param,
+                      code="payment_intent_invalid_parameter")
+    if not all(_latin(c) for c in suffix) or _BAD_DESCRIPTOR_CHARS & set(suffix):
+        raise invalid("The statement descriptor suffix may contain Latin characters only, and "
+                      "none of < > \\ ' \" *.", param=param, code="invalid_characters")
+    if not any(c.isalpha() for c in suffix):
+        raise invalid("The statement descriptor suffix must contain at least one letter.",
+                      param=param, code="payment_intent_invalid_parameter")
     return suffix
+
+
+def payment_method_types(params: dict[str, Any], noun: str = "PaymentIntent",
+                         ) -> tuple[list[str] | None, list[str]]:
+    """(allowed_payment_method_types as sent, or None; the intent's payment_method_types).
+
+    `allowed_payment_method_types` is filtered to the types that suit the intent (here: the
+    sandbox's); without it, dynamic payment methods give the account's default."""
+    allowed = params.get("allowed_payment_method_types")
+    if allowed is None or allowed == "":
+        excluded = as_list(params, "excluded_payment_method_types")
+        types = [t for t in DEFAULT_TYPES if t not in excluded]
+        if not types:
+            raise invalid(f"No payment method types are left for this {noun} once "
+                          "excluded_payment_method_types are taken out.",
+                          param="excluded_payment_method_types")
+        return None, types
+    for other in EXCLUSIVE_WITH_ALLOWED:
+        if params.get(other) not in (None, ""):
+            raise invalid(f"You may only specify one of these parameters: "
+                          f"allowed_payment_method_types, {other}.", param=other,
+                          code="parameters_exclusive")
+    wanted = [str(t) for t in as_list(params, "allowed_payment_method_types")]
+    types = [t for t in dict.fromkeys(wanted) if t in SANDBOX_TYPES]
+    if not types:
+        raise invalid(f"None of the allowed_payment_method_types can be used with this {noun}: "
+                      f"the sandbox takes {', '.join(SANDBOX_TYPES)}.",
+                      param="allowed_payment_method_types")
+    return wanted, types
+
+
+def check_payment_method_type(pm: dict[str, Any], types: list[str],
+                              noun: str = "PaymentIntent") -> None:
+    """Stripe's refusal of a PaymentMethod whose type the intent does not allow."""
+    if pm["type"] not in types:
+        raise invalid(f"The provided PaymentMethod of type {pm['type']} is not allowed for this "
+                      f"{noun}. Provide a PaymentMethod of one of these types: "
+                      f"{', '.join(types)}, or create the {noun} with "
+                      f"allowed_payment_method_types that include {pm['type']}.",
+                      param="payment_method", code="payment_intent_incompatible_payment_method")
 
 
 def _check_owner(pm: dict[str, Any], customer: str | None) -> None:
@@ -87,11 +150,7 @@ def create(state: State, params: dict[str, Any]) -> dict[str, Any]:
     customer = params.get("customer") or None
     if customer:
         state.get(customer, "customer", param="customer")
-    types = as_list(params, "payment_method_types") or ["card"]
-    for kind in types:
-        if kind not in ("card", "card_present"):
-            raise invalid(f"The payment method type {kind!r} is not available in the sandbox.",
-                          param="payment_method_types")
+    _, types = payment_method_types(params)
     suffix = _descriptor_suffix(params)
     meta = metadata(params)
     confirm = as_bool(params, "confirm")
@@ -102,12 +161,15 @@ def create(state: State, params: dict[str, Any]) -> dict[str, Any]:
     if params.get("payment_method"):
         pm = resolve(state, params["payment_method"])
         _check_owner(pm, customer)
+        check_payment_method_type(pm, types)
     pi_id = state.new_id("pi_")
     pi = objects.payment_intent(pi_id, state.now(), state.secret(pi_id))
     pi.update(amount=amount, currency=currency, capture_method=capture_method,
               customer=customer, description=params.get("description") or None,
               metadata=meta, payment_method=pm["id"] if pm else None,
-              payment_method_types=types, statement_descriptor_suffix=suffix,
+              payment_method_types=types,
+              excluded_payment_method_types=as_list(params, "excluded_payment_method_types")
+              or None, statement_descriptor_suffix=suffix,
               receipt_email=params.get("receipt_email") or None,
               status="requires_confirmation" if pm else "requires_payment_method")
     if params.get("confirmation_method") == "manual":
@@ -129,6 +191,7 @@ def _confirm(state: State, pi: dict[str, Any], params: dict[str, Any]) -> None:
                       param="payment_method", code="payment_intent_unexpected_state")
     pm = resolve(state, pm_id)
     _check_owner(pm, pi["customer"])
+    check_payment_method_type(pm, pi["payment_method_types"])
     pi["payment_method"] = pm["id"]
     card = state.card_of(pm)
     if card.authentication_required:
@@ -174,10 +237,22 @@ def _capture_charge(state: State, pi: dict[str, Any], charge: dict[str, Any],
 
 def confirm(state: State, params: dict[str, Any], pi: str) -> dict[str, Any]:
     obj = state.get(pi, "payment_intent", label="payment_intent")
-    if params.get("metadata") is not None:
-        obj["metadata"] = metadata(params, obj["metadata"])
+    types = _types_update(params, obj)
+    if params.get("payment_method"):  # refused before anything changes
+        pm = resolve(state, params["payment_method"])  # a `pm_card_*` id makes one, once
+        check_payment_method_type(pm, types)
+        params = {**params, "payment_method": pm["id"]}
+    obj["payment_method_types"] = types
     _confirm(state, obj, params)
     return obj
+
+
+def _types_update(params: dict[str, Any], obj: dict[str, Any]) -> list[str]:
+    """The intent's payment_method_types after an update or confirm that may name
+    allowed_payment_method_types."""
+    if params.get("allowed_payment_method_types") in (None, ""):
+        return list(obj["payment_method_types"])
+    return payment_method_types(params)[1]
 
 
 def capture(state: State, params: dict[str, Any], pi: str) -> dict[str, Any]:
@@ -223,7 +298,9 @@ def retrieve(state: State, params: dict[str, Any], pi: str) -> dict[str, Any]:
 
 def update(state: State, params: dict[str, Any], pi: str) -> dict[str, Any]:
     obj = state.get(pi, "payment_intent", label="payment_intent")
+    types = _types_update(params, obj)
     obj["metadata"] = metadata(params, obj["metadata"])
+    obj["payment_method_types"] = types
     if "description" in params:
         obj["description"] = params["description"] or None
     return obj
