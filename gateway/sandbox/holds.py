@@ -1,6 +1,10 @@
-"""Card holds lapse, as Stripe's do: a manual-capture PaymentIntent still uncaptured 7 days
-after its authorization (online card payments) is canceled with `cancellation_reason`
-"automatic", and its charge's authorization is released.
+"""Card holds lapse, as Stripe's do: a manual-capture PaymentIntent still uncaptured when its
+authorization's validity window ends is canceled with `cancellation_reason` "automatic", and
+its charge's authorization is released.
+
+The windows are Stripe's (docs.stripe.com/payments/place-a-hold-on-a-payment-method):
+- card-not-present: 7 days; a Visa merchant-initiated (off-session) one 4 days 18 hours;
+- card-present (a reader): Visa 5 days, every other brand 2 days.
 
 Each authorization is tracked in a heap by the time it lapses (also shown on the charge as
 `payment_method_details.card.capture_before`), so checking for lapsed holds at the start of
@@ -12,7 +16,24 @@ from __future__ import annotations
 import heapq
 from typing import Any
 
-HOLD_SECONDS = 7 * 24 * 3600
+DAY = 24 * 3600
+HOLD_SECONDS = 7 * DAY  # an online (card-not-present), customer-initiated authorization
+VISA_MERCHANT_INITIATED_SECONDS = 4 * DAY + 18 * 3600
+CARD_PRESENT_SECONDS = 2 * DAY
+VISA_CARD_PRESENT_SECONDS = 5 * DAY
+MERCHANT_INITIATED = "_merchant_initiated"  # private flag on a charge made off-session
+
+
+def hold_seconds(charge: dict[str, Any]) -> int:
+    """How long the authorization of `charge` stays valid, by how the card was used."""
+    details = charge.get("payment_method_details") or {}
+    kind = details.get("type") or "card"
+    brand = (details.get(kind) or {}).get("brand")
+    if kind == "card_present":
+        return VISA_CARD_PRESENT_SECONDS if brand == "visa" else CARD_PRESENT_SECONDS
+    if brand == "visa" and charge.get(MERCHANT_INITIATED):
+        return VISA_MERCHANT_INITIATED_SECONDS
+    return HOLD_SECONDS
 
 
 def capture_before(charge: dict[str, Any]) -> int:
@@ -20,7 +41,7 @@ def capture_before(charge: dict[str, Any]) -> int:
     details = charge.get("payment_method_details") or {}
     card = details.get(details.get("type") or "card") or {}
     stamp = card.get("capture_before")
-    return int(stamp) if stamp is not None else int(charge["created"]) + HOLD_SECONDS
+    return int(stamp) if stamp is not None else int(charge["created"]) + hold_seconds(charge)
 
 
 def is_hold(charge: dict[str, Any], pi: dict[str, Any] | None) -> bool:

@@ -15,12 +15,15 @@ from typing import Any
 import pytest
 import stripe
 
+from gateway import StripeGateway
 from gateway.sandbox import Sandbox, start_sandbox
 from gateway.sandbox.clock import Clock, ClockError
 from gateway.sandbox.holds import HOLD_SECONDS
 from gateway.sandbox.idempotency import KEY_LIFETIME
+from gateway.values import PaymentIntentInfo
 from tests.gateway.conftest import api, make_client
 from tests.gateway.test_sandbox_command import start_command
+from tests.reader_taps import Tapper
 from tui.cli import build_parser
 
 HOUR = 3600
@@ -162,7 +165,7 @@ def test_a_state_file_from_before_key_times_still_loads_and_replays(tmp_path: Pa
         assert second.count("payment_intent") == 2
 
 
-# -- manual-capture holds lapse after 7 days
+# -- manual-capture holds lapse (7 days for an online, customer-initiated one)
 
 def test_a_hold_lapses_7_days_after_authorization(sandbox: Sandbox,
                                                   client: stripe.StripeClient) -> None:
@@ -352,3 +355,52 @@ def test_paydesk_sandbox_starts_its_clock_ahead_and_names_the_control_url() -> N
         process.send_signal(signal.SIGTERM)
         process.communicate(timeout=10)
     assert process.returncode == 0
+
+
+# -- the validity window depends on how the card was used (Stripe's published table)
+
+def _authorize(gateway: StripeGateway, customer_id: str, payment_method: str, key: str,
+               *, off_session: bool = False) -> PaymentIntentInfo:
+    return gateway.authorize(amount=2_000, currency="usd", payment_method_id=payment_method,
+                             customer_id=customer_id, metadata={}, description="Invoice",
+                             statement_descriptor_suffix="INV 1", idempotency_key=key,
+                             off_session=off_session)
+
+
+def _lapses_after(sandbox: Sandbox, gateway: StripeGateway, pi_id: str, seconds: int) -> None:
+    """The hold is still open one second before `seconds`, canceled at `seconds`."""
+    sandbox.advance_clock(seconds - 1)
+    assert gateway.payment_intent(pi_id).status == "requires_capture"
+    sandbox.advance_clock(1)
+    assert gateway.payment_intent(pi_id).status == "canceled"
+
+
+def test_an_off_session_visa_hold_lapses_after_4_days_18_hours(
+        sandbox: Sandbox, gateway: StripeGateway, customer_id: str) -> None:
+    pi = _authorize(gateway, customer_id, "pm_card_visa", "mit-visa", off_session=True)
+    _lapses_after(sandbox, gateway, pi.id, 4 * DAY + 18 * HOUR)
+
+
+def test_an_off_session_mastercard_hold_keeps_7_days(
+        sandbox: Sandbox, gateway: StripeGateway, customer_id: str) -> None:
+    pi = _authorize(gateway, customer_id, "pm_card_mastercard", "mit-mc", off_session=True)
+    _lapses_after(sandbox, gateway, pi.id, HOLD_SECONDS)
+
+
+@pytest.mark.parametrize(("number", "window"), [
+    ("4242424242424242", 5 * DAY),  # Visa on a reader
+    ("5555555555554444", 2 * DAY),  # every other brand on a reader
+])
+def test_a_hold_taken_on_the_reader_lapses_in_its_in_person_window(
+        sandbox: Sandbox, gateway: StripeGateway, customer_id: str, number: str, window: int) -> None:
+    with Tapper(sandbox, gateway, [number]) as taps:
+        pi = gateway.authorize_on_reader(
+            sandbox.reader_id, amount=2_000, currency="usd", customer_id=customer_id,
+            metadata={}, statement_descriptor_suffix="INV 1", description="Invoice",
+            idempotency_key=f"in-person-{number}", timeout_seconds=10)
+        taps.join()
+    charge = next(c for c in sandbox.objects("charge") if c["id"] == pi.latest_charge)
+    details = charge["payment_method_details"]
+    assert details["type"] == "card_present"
+    assert details["card_present"]["capture_before"] == charge["created"] + window
+    _lapses_after(sandbox, gateway, pi.id, window)

@@ -6,7 +6,7 @@ import unicodedata
 from dataclasses import replace
 from typing import Any
 
-from gateway.sandbox import objects
+from gateway.sandbox import holds, objects
 from gateway.sandbox.errors import ApiError, invalid, unexpected_state
 from gateway.sandbox.forms import as_bool, as_int, as_list, metadata
 from gateway.sandbox.listing import paginate, search
@@ -204,6 +204,8 @@ def _confirm(state: State, pi: dict[str, Any], params: dict[str, Any]) -> None:
         card = replace(card, decline=AUTHENTICATION)
     charge = objects.charge(state.new_id("ch_"), state.now(), pi, pm, card,
                             state.new_id("txn_"))
+    if params.get("off_session") not in (None, "", "false"):
+        charge[holds.MERCHANT_INITIATED] = True  # a shorter hold for some brands
     state.add(charge)
     pi["latest_charge"] = charge["id"]
     if card.decline is not None:

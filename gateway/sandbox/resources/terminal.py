@@ -24,7 +24,7 @@ from dataclasses import replace
 from typing import Any
 
 from gateway.cards import brand_of, last4
-from gateway.sandbox import objects
+from gateway.sandbox import holds, objects
 from gateway.sandbox.errors import ApiError, invalid, unexpected_state
 from gateway.sandbox.forms import as_bool, as_list, metadata
 from gateway.sandbox.listing import paginate
@@ -261,6 +261,8 @@ def _card_present_charge(state: State, pi: dict[str, Any], present: dict[str, An
         preferred_locales=None, read_method="contactless_emv", reader=reader["id"],
         receipt=None, wallet=present["card_present"].get("wallet"))
     charge["payment_method_details"] = {"type": "card_present", "card_present": card_present}
+    if holds.is_hold(charge, pi) and pi["status"] == "requires_capture":
+        state.holds.track(charge)  # an in-person hold: Stripe's shorter window applies
 
 
 _READER = r"/v1/terminal/readers/(?P<reader>tmr_\w+)"
