@@ -14,11 +14,19 @@ from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 
-from billing import ledger
-from billing.errors import AmountRejected, BillingError, NotAllowed, PaymentsDisabled
-from billing.reservations import check_reservable, held_minor
-from billing.values import CardChoice, CheckoutResult, Payer, ProgressEvent
+from billing import lease, ledger, saved_cards
+from billing.errors import (
+    AmountRejected,
+    BalancesChanged,
+    BillingError,
+    NotAllowed,
+    PaymentsDisabled,
+)
+from billing.plurals import plural
+from billing.reservations import balance_change, check_reservable, held_minor
+from billing.values import BalanceChange, CardChoice, CheckoutResult, Payer, ProgressEvent
 from gateway import errors as gw
+from gateway.cards import brand_of
 from gateway.values import NoReusableCard
 from models.db import for_update, write_transaction
 from models.firm import Client, utcnow
@@ -75,7 +83,7 @@ def reserve(payer: Payer, amounts: Mapping[int, Money], *, method: str, terminal
             if row is None or row.client_id != client.id:
                 raise NotAllowed("That invoice cannot be paid here.")
             if row.status == "issued" and row.paid_minor >= row.total_minor:
-                raise AmountRejected(row.number, "nothing is left to pay: it is paid")
+                continue  # paid meanwhile: reported below with every other balance change
             raise NotAllowed(f"{row.number} cannot be paid here.")
     with write_transaction():
         # Lock in id order, so two checkouts over the same invoices cannot deadlock.
@@ -84,12 +92,27 @@ def reserve(payer: Payer, amounts: Mapping[int, Money], *, method: str, terminal
             for i in for_update(Invoice.select().where(Invoice.id.in_(ids)).order_by(Invoice.id))
         }
         held = held_minor(ids)
+        changes: list[BalanceChange] = []
+        reasons: list[str] = []
         for invoice_id in ids:
             invoice = invoices[invoice_id]
             if invoice.status != "issued" or invoice.client_id != client.id:
                 raise NotAllowed(f"{invoice.number} cannot be paid here.")
-            check_reservable(invoice, amounts[invoice_id], held.get(invoice_id, 0),
-                             card=card, locale=firm.locale)
+            try:
+                check_reservable(invoice, amounts[invoice_id], held.get(invoice_id, 0),
+                                 card=card, locale=firm.locale)
+            except AmountRejected as exc:
+                # A balance that changed since the payer chose (paid, or being paid,
+                # elsewhere) is collected, so that every such invoice is named at once.
+                change = balance_change(invoice, amounts[invoice_id], held.get(invoice_id, 0))
+                if change is None:
+                    raise
+                changes.append(change)
+                reasons.append("nothing is left to pay: it is paid"
+                               if change.nothing_left and not change.in_progress.minor
+                               else exc.reason)
+        if changes:
+            raise BalancesChanged(tuple(changes), tuple(reasons))
         checkout = Checkout.create(
             firm=firm, client=client, payer_kind=payer.kind,
             staff=payer.staff.staff_id if payer.staff else None, payer_email=payer.email,
@@ -98,6 +121,8 @@ def reserve(payer: Payer, amounts: Mapping[int, Money], *, method: str, terminal
             customer_key=new_key("customer") if card else None,
             payment_method_key=new_key("card") if card else None,
             terminal=terminal, status="reserved" if card else "succeeded",
+            # This process drives the payment: reconciliation leaves it alone (billing.lease).
+            **(lease.claim(utcnow()) if card else {}),
         )
         for position, invoice_id in enumerate(ids):
             InvoicePayment.create(
@@ -108,6 +133,20 @@ def reserve(payer: Payer, amounts: Mapping[int, Money], *, method: str, terminal
                 cancel_key=new_key("cancel") if card else None,
             )
     return checkout.id
+
+
+def balance_changes(payer: Payer, amounts: Mapping[int, Money]) -> tuple[BalanceChange, ...]:
+    """Read only, the check `reserve` makes under its lock: the invoices among `amounts`
+    (the payer's own) whose balance no longer covers the amount chosen for them."""
+    ids = sorted(amounts)
+    if payer.kind == "code":
+        ids = [i for i in ids if i == payer.code_invoice_id]
+    rows = {i.id: i for i in Invoice.select().where(
+        Invoice.id.in_(ids) & (Invoice.client == payer.client_id)
+        & (Invoice.status == "issued"))}
+    held = held_minor(rows)
+    changes = (balance_change(rows[i], amounts[i], held.get(i, 0)) for i in ids if i in rows)
+    return tuple(c for c in changes if c is not None)
 
 
 def authorization_metadata(checkout: Checkout, payment: InvoicePayment) -> dict[str, str]:
@@ -172,6 +211,8 @@ class CheckoutRun:
         self.reader_timeout = reader_timeout
         # Set when the card on the reader cannot be kept: each payment is tapped on it.
         self.tap_reader: str | None = None
+        # Why prepare_card refused the card (a decline is shown as one, with its reason).
+        self.card_error: gw.GatewayError | None = None
 
     def _progress(self, payment: InvoicePayment | None, status: str, message: str = "") -> None:
         if self.on_progress is not None:
@@ -193,6 +234,7 @@ class CheckoutRun:
         except gw.OutcomeUnknown:
             return "We could not reach the card processor; please try again."
         except gw.GatewayError as exc:
+            self.card_error = exc
             return exc.message
         # A card the reader could not keep has no PaymentMethod to charge: the checkout keeps
         # none, and each payment is tapped on the reader (authorize_all).
@@ -221,13 +263,20 @@ class CheckoutRun:
             return customer_id
         if client.stripe_customer_id:
             return client.stripe_customer_id
-        customer_id = self.gateway.find_or_create_customer(
+        # One creation request per client, whichever payment sends it: the first claims the
+        # client's key (a guarded update), and every first payment made meanwhile sends the
+        # same request under that same key, so Stripe makes exactly one customer.
+        Client.update(stripe_customer_key=new_key("customer")).where(
+            (Client.id == client.id) & Client.stripe_customer_key.is_null()).execute()
+        client = Client.get_by_id(client.id)
+        customer_id = client.stripe_customer_id or self.gateway.find_or_create_customer(
             client_ref=f"client-{client.id}", email=client.email, name=client.name,
-            idempotency_key=checkout.customer_key,
+            idempotency_key=client.stripe_customer_key,
         )
         Client.update(stripe_customer_id=customer_id).where(
             (Client.id == client.id) & Client.stripe_customer_id.is_null()
         ).execute()
+        customer_id = Client.get_by_id(client.id).stripe_customer_id
         Checkout.update(stripe_customer_id=customer_id).where(
             Checkout.id == checkout.id).execute()
         return customer_id
@@ -243,7 +292,7 @@ class CheckoutRun:
                                                  timeout_seconds=self.reader_timeout)
         if checkout.payer_kind == "code":
             raise gw.InvalidRequest("A saved card can be used only by its owner.")
-        for saved in self.gateway.saved_cards(customer_id):
+        for saved in self.gateway.saved_cards(customer_id, allow_redisplay=saved_cards.KEPT):
             if saved.payment_method_id == card.payment_method_id:
                 return saved
         raise gw.InvalidRequest("That saved card is no longer on file. Choose another card.")
@@ -460,33 +509,67 @@ class CheckoutRun:
 def taps_needed(count: int) -> str:
     """What the payer is told when the card on the reader cannot be kept for the payment."""
     if count == 1:
-        return "This card can't be kept for the payment: tap it once more to pay."
-    return (f"This card can't be kept for the payment: tap it once for each invoice, "
-            f"{count} taps.")
+        return "This card or phone can't be saved for the payment: tap it once more to pay."
+    return (f"This card or phone can't be saved for the payment, so tap it once for each "
+            f"invoice: {count} taps.")
 
 
-def failure_message(outcomes: list[Outcome], numbers: dict[int, str]) -> str:
-    """Which invoice failed and why, in words a client understands."""
+def failure_message(outcomes: list[Outcome], numbers: dict[int, str], *,
+                    locale: str = "en_US") -> str:
+    """Which invoice failed and why, in words a client understands: each reason once, as a
+    sentence of its own, and what else can be done for as many invoices as are left."""
     failed = [o for o in outcomes if o.status in ("declined", "failed")]
     if failed:
-        parts = [f"{numbers[o.payment_id]}: {o.message or 'the card was declined'}"
+        parts = [f"{numbers[o.payment_id]}: {_sentence(o.message or 'The card was declined')}"
                  for o in failed]
-        return ("Nothing was charged. " + "; ".join(parts)
-                + ". You can try another card, or pay the other invoices on their own.")
+        others = len({numbers[p] for p in numbers} - {numbers[o.payment_id] for o in failed})
+        text = "Nothing was charged. " + " ".join(parts)
+        if others:
+            text += " " + plural(
+                others, locale,
+                one="You can try another card, or pay the other invoice on its own.",
+                other="You can try another card, or pay the other {n} invoices on their own.")
+        return text
     return ("Nothing was charged: we could not confirm every authorization with the card "
             "processor. Any authorization is being released.")
+
+
+def _sentence(text: str) -> str:
+    """`text` as one sentence: a capital first letter and exactly one full stop."""
+    text = text.strip()
+    text = text[:1].upper() + text[1:]
+    return text if text.endswith((".", "!", "?")) else text + "."
 
 
 def run_checkout(gateway, checkout_id: int, card: CardChoice, *, terminal: str,
                  on_progress: Callable[[ProgressEvent], None] | None = None,
                  reader_timeout: float = READER_TIMEOUT_SECONDS) -> CheckoutResult:
-    """Drive a reserved checkout through card, authorize, capture-or-cancel and record."""
+    """Drive a reserved checkout through card, authorize, capture-or-cancel and record,
+    holding its lease (renewed while it runs) so that reconciliation never takes it over."""
+    with lease.held(checkout_id):
+        return _run_checkout(gateway, checkout_id, card, terminal=terminal,
+                             on_progress=on_progress, reader_timeout=reader_timeout)
+
+
+def _run_checkout(gateway, checkout_id: int, card: CardChoice, *, terminal: str,
+                  on_progress: Callable[[ProgressEvent], None] | None,
+                  reader_timeout: float) -> CheckoutResult:
     crash_point("reserved")
     run = CheckoutRun(gateway, terminal=terminal, on_progress=on_progress,
                       reader_timeout=reader_timeout)
     problem = run.prepare_card(checkout_id, card)
     if problem is not None:
-        ledger.fail_checkout(checkout_id, f"Nothing was charged. {problem}", terminal=terminal)
+        declined = run.card_error if isinstance(run.card_error, gw.CardDeclined) else None
+        if declined is not None and card.kind == "keyed" and card.keyed is not None:
+            # Declined before Stripe had a card to show: the brand and last four typed.
+            Checkout.update(card_brand=brand_of(card.keyed.number),
+                            card_last4=card.keyed.number[-4:]).where(
+                (Checkout.id == checkout_id) & Checkout.card_last4.is_null()).execute()
+        ledger.fail_checkout(
+            checkout_id, f"Nothing was charged. {problem}", terminal=terminal,
+            declined=(declined.code, declined.decline_code, declined.message)
+            if declined is not None else None)
+        saved_cards.settle_card(gateway, checkout_id, terminal=terminal)
         return ledger.result_of(checkout_id)
     outcomes = run.authorize_all(checkout_id)
     if outcomes is None:  # reconciliation is settling it: nothing was sent from here
@@ -495,5 +578,8 @@ def run_checkout(gateway, checkout_id: int, card: CardChoice, *, terminal: str,
         run.capture_all(checkout_id)
     else:
         numbers = {p.id: p.invoice.number for p in ledger.open_payments(checkout_id)}
-        run.cancel_all(checkout_id, failure_message(outcomes, numbers))
+        locale = Checkout.get_by_id(checkout_id).firm.locale
+        run.cancel_all(checkout_id, failure_message(outcomes, numbers, locale=locale))
+    # The card is kept on file (succeeded, with consent) or taken off the customer.
+    saved_cards.settle_card(gateway, checkout_id, terminal=terminal)
     return ledger.result_of(checkout_id)

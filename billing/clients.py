@@ -1,13 +1,17 @@
-"""Who pays: client sign-in, payment-code holders, staff finding a client, and what each
-may see (their payable invoices, an invoice's details)."""
+"""Who pays: client sign-in (limited per email and per terminal), payment-code holders,
+staff finding a client, and what each may see (their payable invoices, an invoice's
+details)."""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 
 import peewee as pw
 
-from billing.errors import NotAllowed, SignInFailed
+from billing import sign_in_guard as guard
+from billing.audit import audit
+from billing.errors import NotAllowed, SignInFailed, SignInLocked
 from billing.reservations import net_of_holds
 from billing.values import (
     ClientSummary,
@@ -27,11 +31,33 @@ from models.security import hash_secret, verify_secret
 _DUMMY_HASH = hash_secret("paydesk-no-such-account")
 WRONG_SIGN_IN = "Wrong email or password."
 WRONG_CODE = "That payment code does not open an invoice with a balance. Check the code."
+# Wrong passwords for one email (whether or not it has an account), and wrong sign-ins of
+# any email at one terminal (an SSH session's terminal names its peer address), before
+# sign-in locks for 15 minutes.
+MAX_FAILURES = 5
+MAX_TERMINAL_FAILURES = 10
 
 
-def sign_in_client(email: str, password: str) -> Payer:
-    """The payer for a portal account; SignInFailed for a wrong email or password."""
+def _wrong_message(left: int) -> str:
+    return (f"{WRONG_SIGN_IN} {guard.tries(left)} left before sign-in "
+            "is locked for 15 minutes.")
+
+
+def _locked_message(locked: guard.GuardLocked, now: dt.datetime) -> str:
+    span = guard.more_minutes(locked.until, now)
+    if locked.limit.scope == "terminal":
+        return f"Too many wrong sign-ins at this terminal: sign-in here is locked for {span}."
+    return f"Too many wrong passwords: sign-in with this email is locked for {span}."
+
+
+def sign_in_client(email: str, password: str, *, terminal: str,
+                   clock: Callable[[], dt.datetime]) -> Payer:
+    """The payer for a portal account. SignInFailed for a wrong email or password, saying
+    how many tries are left; SignInLocked after MAX_FAILURES wrong passwords for the email
+    or MAX_TERMINAL_FAILURES at the terminal. An unknown email is answered the same way,
+    after the same work, as a wrong password."""
     email = (email or "").strip().lower()
+    password = password or ""
     account = (
         PortalAccount.select(PortalAccount, Client)
         .join(Client)
@@ -40,11 +66,30 @@ def sign_in_client(email: str, password: str) -> Payer:
         if email
         else None
     )
-    if account is None:
-        verify_secret(_DUMMY_HASH, password or "")
-        raise SignInFailed(WRONG_SIGN_IN)
-    if not verify_secret(account.password_hash, password or ""):
-        raise SignInFailed(WRONG_SIGN_IN)
+    limits = (guard.Limit("client", email, MAX_FAILURES),
+              guard.Limit("terminal", terminal, MAX_TERMINAL_FAILURES,
+                          forgiven_by_success=False))
+    try:
+        claim = guard.claim(limits, clock)
+    except guard.GuardLocked as exc:
+        raise SignInLocked(_locked_message(exc, clock()), exc.until) from None
+    except guard.GuardBusy:
+        raise SignInFailed("Sign-in is busy: try again in a moment.") from None
+    ok = verify_secret(account.password_hash if account else _DUMMY_HASH, password)
+    ok = ok and account is not None
+
+    def record(outcome: guard.Settled) -> None:
+        audit(actor=f"client:{account.client.email}" if account else "client:unknown",
+              action="client.sign_in",
+              subject=f"client:{account.client_id}" if account else "client:unknown",
+              result=outcome.result, terminal=terminal)
+
+    now = clock()
+    outcome = guard.settle(claim, ok, now, record)
+    if outcome.locked is not None:
+        raise SignInLocked(_locked_message(outcome.locked, now), outcome.locked.until)
+    if outcome.result != "ok":
+        raise SignInFailed(_wrong_message(outcome.attempts_left), outcome.attempts_left)
     client = account.client
     return Payer(kind="client", client_id=client.id, client_name=client.name, email=client.email)
 

@@ -78,6 +78,13 @@ class SshSettings:
     # the address then stays refused (seconds).
     max_auth_tries: int = 3
     auth_lockout_seconds: int = 300
+    # A connection that has not signed in is apart from the session limit: each peer
+    # address may hold this many at once, and each must finish the SSH handshake (and
+    # ask to sign in) within handshake_timeout_seconds and be signed in within
+    # login_timeout_seconds, or it is closed.
+    max_unauthenticated_per_address: int = 3
+    handshake_timeout_seconds: float = 5.0
+    login_timeout_seconds: float = 30.0
 
 
 @dataclass(frozen=True)
@@ -89,6 +96,9 @@ class Settings:
     smtp: SmtpSettings = field(default_factory=SmtpSettings)
     kiosk: KioskSettings = field(default_factory=KioskSettings)
     ssh: SshSettings = field(default_factory=SshSettings)
+    # True when no file, environment variable or flag set database.url: Paydesk then opens
+    # the demo firm's database (the one `make demo` / `paydesk demo` uses).
+    database_is_default: bool = False
 
 
 def default_config_path() -> Path:
@@ -100,10 +110,17 @@ def default_data_dir() -> Path:
     return Path(platformdirs.user_data_dir(APP_NAME))
 
 
+def default_demo_database() -> Path:
+    """The demo firm's SQLite file: what `paydesk demo` (and so `make demo`) opens, and what
+    every command opens when no database is configured."""
+    return default_data_dir() / "demo.db"
+
+
 def defaults() -> Settings:
     data = default_data_dir()
     return Settings(
-        database_url=str(data / "paydesk.db"),
+        database_url=str(default_demo_database()),
+        database_is_default=True,
         outbox_dir=str(data / "outbox"),
         terminal=socket.gethostname() or "terminal",
     )
@@ -210,6 +227,11 @@ def _validate(settings: Settings) -> Settings:
         raise ConfigError(f"ssh.max_sessions must be at least 1, got {ssh.max_sessions}")
     if ssh.max_auth_tries < 1:
         raise ConfigError(f"ssh.max_auth_tries must be at least 1, got {ssh.max_auth_tries}")
+    if ssh.max_unauthenticated_per_address < 1:
+        raise ConfigError(
+            "ssh.max_unauthenticated_per_address must be at least 1, got "
+            f"{ssh.max_unauthenticated_per_address}"
+        )
     if settings.kiosk.idle_seconds < 5:
         raise ConfigError(
             f"kiosk.idle_seconds must be at least 5, got {settings.kiosk.idle_seconds}"
@@ -265,16 +287,23 @@ def load_settings(
         except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
             raise ConfigError(f"config file {path}: not valid TOML ({exc})") from None
         for name, raw in _flatten(table, str(path)).items():
-            settings = _apply(settings, name, raw)
+            settings = _apply_tracked(settings, name, raw)
     elif config_path is not None:
         raise ConfigError(f"config file {path} does not exist")
     for name, var in ENVIRONMENT.items():
         if environ.get(var, "") != "":
             try:
-                settings = _apply(settings, name, environ[var])
+                settings = _apply_tracked(settings, name, environ[var])
             except ConfigError as exc:
                 raise ConfigError(f"{var}: {exc}") from None
     for name, raw in (overrides or {}).items():
         if raw is not None:
-            settings = _apply(settings, name, raw)
+            settings = _apply_tracked(settings, name, raw)
     return _validate(settings)
+
+
+def _apply_tracked(settings: Settings, name: str, raw: Any) -> Settings:
+    settings = _apply(settings, name, raw)
+    if name == "database.url":
+        settings = replace(settings, database_is_default=False)
+    return settings

@@ -10,14 +10,29 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 
 from billing import checkout as engine
-from billing import clients, ledger, offline, outbox, receipts, reconcile, refunds, sharing, staff
+from billing import (
+    clients,
+    emails,
+    ledger,
+    offline,
+    outbox,
+    receipts,
+    reconcile,
+    refunds,
+    saved_cards,
+    sharing,
+    staff,
+)
 from billing.audit import audit
+from billing.card_entry import check_keyed_card
 from billing.config import Settings
 from billing.errors import BillingError, NotAllowed, StripeUnavailable
 from billing.values import (
     AuditRow,
+    BalanceChange,
     CardChoice,
     CheckoutResult,
     ClientSummary,
@@ -94,7 +109,7 @@ class Desk:
 
     # --- who pays ---------------------------------------------------------------------------
     def sign_in_client(self, email: str, password: str) -> Payer:
-        return clients.sign_in_client(email, password)
+        return clients.sign_in_client(email, password, terminal=self.terminal, clock=self.clock)
 
     def payer_for_code(self, code: str) -> tuple[Payer, PayableInvoice]:
         return clients.payer_for_code(code, today=self._today())
@@ -125,6 +140,10 @@ class Desk:
                      minimum=stripe_minimum_charge(invoice.currency), locale=locale)
         return amount
 
+    def balance_changes(self, payer: Payer, amounts: Mapping[int, Money]
+                        ) -> tuple[BalanceChange, ...]:
+        return engine.balance_changes(payer, amounts)
+
     def statement_descriptor(self, invoice_number: str) -> str:
         return ledger.statement_descriptor(self._firm().statement_descriptor_prefix,
                                            invoice_number)
@@ -136,13 +155,22 @@ class Desk:
         client = Client.get_or_none(Client.id == payer.client_id)
         if client is None or not client.stripe_customer_id:
             return []
+        # Only the cards kept on file with the payer's consent (allow_redisplay=always).
         return [
             CardChoice(kind="saved", payment_method_id=c.payment_method_id,
                        label=f"{receipts.card_label(c.brand, c.last4)} (expires "
-                             f"{c.exp_month:02d}/{c.exp_year % 100:02d})")
+                             f"{saved_cards.expiry(c)})")
             for c in _asking_stripe("The client's saved cards could not be read",
-                                    self.gateway.saved_cards, client.stripe_customer_id)
+                                    saved_cards.saved_cards, self.gateway, client)
         ]
+
+    def remove_saved_card(self, payer: Payer, payment_method_id: str) -> str:
+        """Take one of the client's saved cards off file (the client, or staff acting for
+        them); returns the card's label. Recorded in the audit log."""
+        if payer.kind == "staff":
+            staff.require_staff(payer.staff)
+        return saved_cards.remove_saved_card(self.gateway, payer, payment_method_id,
+                                             terminal=self.terminal)
 
     def readers(self) -> list[tuple[str, str]]:
         return list(_asking_stripe("The card readers could not be listed",
@@ -160,14 +188,22 @@ class Desk:
             raise BillingError("Choose how the card is given: typed in, saved or the reader.")
         if card.kind == "keyed" and card.keyed is None:
             raise BillingError("Enter the card number.")
+        if card.kind == "keyed":
+            # The whole card is checked before anything is reserved: a typo leaves nothing.
+            check_keyed_card(card.keyed, today=self._today())
         if card.kind == "saved" and not card.payment_method_id:
             raise BillingError("Choose a saved card.")
         if card.kind == "reader" and not card.reader_id:
             raise BillingError("Choose a card reader.")
         if payer.kind == "staff":
             staff.require_staff(payer.staff)
+        if payer.kind == "code" and payer.email is not None:
+            # The code holder's own address for their receipt (never the client's).
+            payer = replace(payer, email=emails.check_address(payer.email))
+        saved_cards.check_keep(payer, card)
         checkout_id = engine.reserve(payer, amounts, method=engine.CARD_METHODS[card.kind],
                                      terminal=self.terminal, today=self._today())
+        saved_cards.record_consent(checkout_id, payer, card, terminal=self.terminal)
         result = engine.run_checkout(self.gateway, checkout_id, card, terminal=self.terminal,
                                      on_progress=on_progress)
         if result.status == "verifying":
@@ -177,6 +213,7 @@ class Desk:
             except Exception:  # noqa: BLE001 - left for reconciliation
                 log.warning("checkout %s: still verifying", checkout_id)
             result = ledger.result_of(checkout_id)
+            saved_cards.settle_card(self.gateway, checkout_id, terminal=self.terminal)
         if result.succeeded:
             self._deliver_email()
         return result
@@ -199,23 +236,29 @@ class Desk:
     def refund(self, staff_session: StaffSession, invoice_payment_id: int,
                amount: Money | None, reason: str) -> RefundResult:
         staff.require_staff(staff_session)
-        return refunds.refund(self.gateway, staff_session, invoice_payment_id, amount, reason,
-                              terminal=self.terminal)
+        result = refunds.refund(self.gateway, staff_session, invoice_payment_id, amount,
+                                reason, terminal=self.terminal)
+        self._deliver_email()  # the refund confirmation, queued with the refund
+        return result
 
     def refund_checkout(self, staff_session: StaffSession, checkout_id: int,
                         reason: str) -> list[RefundResult]:
         staff.require_staff(staff_session)
         if not (reason or "").strip():
             raise BillingError("Give a reason for the refund.")
-        return refunds.refund_checkout(self.gateway, staff_session, checkout_id, reason,
-                                       terminal=self.terminal)
+        results = refunds.refund_checkout(self.gateway, staff_session, checkout_id, reason,
+                                          terminal=self.terminal)
+        self._deliver_email()
+        return results
 
     def record_offline_payment(self, staff_session: StaffSession, client_id: int,
                                amounts: Mapping[int, Money], method: str,
-                               reference: str) -> CheckoutResult:
+                               reference: str, *,
+                               allow_duplicate_reference: bool = False) -> CheckoutResult:
         staff.require_staff(staff_session)
-        result = offline.record_offline_payment(staff_session, client_id, amounts, method,
-                                                reference, terminal=self.terminal)
+        result = offline.record_offline_payment(
+            staff_session, client_id, amounts, method, reference, terminal=self.terminal,
+            allow_duplicate_reference=allow_duplicate_reference)
         self._deliver_email()
         return result
 
@@ -247,8 +290,11 @@ class Desk:
     def reconcile(self, *, older_than: dt.timedelta | None = None) -> ReconcileReport:
         """Settle every unfinished checkout and refund (with `older_than`: only those
         untouched for that long)."""
-        return reconcile.reconcile(self.gateway, terminal=self.terminal, older_than=older_than,
-                                   clock=self.clock)
+        report = reconcile.reconcile(self.gateway, terminal=self.terminal,
+                                     older_than=older_than, clock=self.clock)
+        # The cards of checkouts that ended meanwhile are kept or released now.
+        saved_cards.settle_pending(self.gateway, terminal=self.terminal)
+        return report
 
 
 def payment_rows(*, client_id: int | None = None, checkout_id: int | None = None,
@@ -278,6 +324,9 @@ def payment_rows(*, client_id: int | None = None, checkout_id: int | None = None
             card=receipts.method_label(c.method, c.card_brand, c.card_last4, c.reference),
             amount=Money(p.amount_minor, c.currency), refunded=Money(p.refunded_minor, c.currency),
             status=p.status, reference=p.receipt_number,
+            failure_message=p.failure_message if p.status in ("declined", "failed") else None,
+            failure_code=(p.decline_code or p.failure_code)
+            if p.status in ("declined", "failed") else None,
         ))
     return rows
 

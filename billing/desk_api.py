@@ -12,6 +12,7 @@ from typing import Protocol
 
 from billing.values import (
     AuditRow,
+    BalanceChange,
     CardChoice,
     CheckoutResult,
     ClientSummary,
@@ -40,7 +41,9 @@ class DeskApi(Protocol):
 
     # --- who pays ---------------------------------------------------------------------
     def sign_in_client(self, email: str, password: str) -> Payer:
-        """A portal sign-in; SignInFailed for a wrong email or password."""
+        """A portal sign-in; SignInFailed (with the tries left) for a wrong email or
+        password, the same for an unknown email; SignInLocked after 5 wrong passwords for
+        the email or 10 wrong sign-ins at this terminal."""
 
     def payer_for_code(self, code: str) -> tuple[Payer, PayableInvoice]:
         """The holder of a payment code and the one invoice it opens; SignInFailed when
@@ -67,11 +70,24 @@ class DeskApi(Protocol):
         """A typed amount, parsed in the firm's locale and checked against the balance and
         Stripe's minimum; raises models.money.AmountError with the reason."""
 
+    def balance_changes(
+        self, payer: Payer, amounts: Mapping[int, Money]
+    ) -> tuple[BalanceChange, ...]:
+        """The invoices among `amounts` whose balance no longer covers the amount chosen
+        (paid, or being paid, elsewhere since): the check `pay` makes before reserving."""
+
     def statement_descriptor(self, invoice_number: str) -> str:
         """The line the payer will see on the bank statement for this invoice."""
 
     # --- paying -----------------------------------------------------------------------
-    def saved_cards(self, payer: Payer) -> list[CardChoice]: ...
+    def saved_cards(self, payer: Payer) -> list[CardChoice]:
+        """The client's cards kept on file (with consent, after a payment that succeeded),
+        one per card, with the card's own expiry; none for a payment-code payer."""
+
+    def remove_saved_card(self, payer: Payer, payment_method_id: str) -> str:
+        """Take one of the client's saved cards off file (the client, or staff acting for
+        them), recorded in the audit log; returns the card's label. NotAllowed (nothing
+        changes) for a card that is not on file for this client."""
 
     def readers(self) -> list[tuple[str, str]]:
         """(reader id, label) of the firm's card readers."""
@@ -88,7 +104,8 @@ class DeskApi(Protocol):
     ) -> CheckoutResult:
         """One checkout: one transaction per invoice (invoice id -> amount), all captured
         or none. Raises BillingError subclasses before anything is charged when a rule is
-        broken; declines come back as a failed CheckoutResult naming the invoice."""
+        broken (BalancesChanged, naming every invoice, when balances changed since the
+        payer chose); declines come back as a failed CheckoutResult naming the invoice."""
 
     # --- staff ------------------------------------------------------------------------
     def payments(
@@ -116,8 +133,11 @@ class DeskApi(Protocol):
         amounts: Mapping[int, Money],
         method: str,
         reference: str,
+        *,
+        allow_duplicate_reference: bool = False,
     ) -> CheckoutResult:
-        """Check, cash or bank transfer over one or several invoices."""
+        """Check, cash or bank transfer over one or several invoices. A reference already
+        recorded on one of them (same method) is refused unless `allow_duplicate_reference`."""
 
     def share_invoice(
         self, staff: StaffSession, invoice_id: int, channel: str, recipient: str | None

@@ -3,6 +3,17 @@
 It lists every transaction (invoice, case, amount, card, reference), in plain text and
 HTML, with each receipt attached as a PDF. It is built when queued, inside the transaction
 that records the payments, and stored whole in the outbox; `billing.outbox` delivers it.
+A refund's confirmation is queued the same way, in the transaction that records the refund.
+
+Who is told what when a payment code is used. The invoice is the client's; the card, and
+the address the code holder may give, are the holder's. So:
+- the holder's receipt goes only to the address they gave (none given: no receipt is
+  emailed), and never names the client, their address or their other invoices;
+- the client is always told that their invoice was paid (amount, date, receipt number),
+  as they would see it in the portal anyway, but never the holder's card or address. This
+  notice carries no receipt PDF, since a receipt shows the card that paid;
+- a refund of such a payment is confirmed the same way: the holder's copy (if they gave an
+  address) with the card, the client's without it.
 """
 
 from __future__ import annotations
@@ -11,11 +22,13 @@ import datetime as dt
 import email.policy
 import email.utils
 import html
+import re
 from dataclasses import dataclass
 from email.message import EmailMessage
 
 from billing.config import SmtpSettings
 from billing.errors import BillingError
+from billing.plurals import plural, statement_sentence
 from billing.receipts import (
     RECEIPTED_PAYMENT_STATUSES,
     method_label,
@@ -30,18 +43,33 @@ from models import (
     Invoice,
     InvoicePayment,
     OutboundEmail,
+    Refund,
     for_update,
     utcnow,
     write_transaction,
 )
 from models.money import Money, format_money
 
-__all__ = ["ConfirmationLine", "build_confirmation", "parse_message", "queue_confirmation"]
+__all__ = ["ConfirmationLine", "build_confirmation", "build_refund_email", "check_address",
+           "parse_message", "queue_confirmation", "queue_refund_email"]
 
 CARD_METHODS = ("card_keyed", "card_saved", "card_reader")
 # Stored messages use LF line ends and 7-bit bodies (quoted-printable, base64), so the
 # text in the database is plain ASCII and sends unchanged over any SMTP server.
 STORE_POLICY = email.policy.default
+# One address: a local part, "@", a domain with a dot; no spaces, commas or angle brackets.
+_ADDRESS = re.compile(r"[^@\s,;<>\"]+@[^@\s,;<>\"]+\.[^@\s,;<>\".]{2,}")
+
+
+def check_address(text: str) -> str:
+    """`text` as one email address to send to (trimmed); BillingError saying what is wrong
+    otherwise."""
+    address = (text or "").strip()
+    if not address:
+        raise BillingError("Type an email address, or leave the field empty.")
+    if len(address) > 254 or not _ADDRESS.fullmatch(address):
+        raise BillingError("That is not an email address: type it as name@example.com.")
+    return address
 
 
 @dataclass(frozen=True)
@@ -61,8 +89,14 @@ class ConfirmationLine:
         return self.receipt_number
 
 
-def _plural(count: int, word: str) -> str:
-    return f"{count} {word}" if count == 1 else f"{count} {word}s"
+def _made_as(count: int, locale: str) -> str:
+    """How the payment was split, said only when it was split."""
+    return plural(count, locale, one="", other=", made as {n} transactions, one per invoice")
+
+
+def _receipts_attached(count: int, locale: str) -> str:
+    return plural(count, locale, one="Your receipt is attached as a PDF.",
+                  other="Your {n} receipts are attached as PDFs.")
 
 
 def _lines(checkout: Checkout) -> list[ConfirmationLine]:
@@ -97,10 +131,10 @@ def _text_body(firm: Firm, client: Client, checkout: Checkout, paid_by: str,
     money = lambda m: format_money(m, firm.locale)  # noqa: E731 - a local shorthand
     count = len(lines)
     out = [
-        f"Dear {client.name},",
+        _greeting(client, checkout),
         "",
-        f"{firm.name} received your payment of {money(total)} on {when}, "
-        f"made as {_plural(count, 'transaction')}, one per invoice:",
+        f"{firm.name} received your payment of {money(total)} on {when}"
+        f"{_made_as(count, firm.locale)}:",
         "",
     ]
     for index, line in enumerate(lines, start=1):
@@ -115,9 +149,9 @@ def _text_body(firm: Firm, client: Client, checkout: Checkout, paid_by: str,
     out.append(f"Total: {money(total)}")
     out.append("")
     if checkout.method in CARD_METHODS:
-        out.append(f"{_plural(count, 'separate transaction')} will appear on your statement.")
+        out.append(statement_sentence(count, firm.locale))
     out += [
-        f"Your {_plural(count, 'receipt')} {'is' if count == 1 else 'are'} attached as PDF.",
+        _receipts_attached(count, firm.locale),
         "",
         f"Thank you,\n{firm.name}",
     ]
@@ -140,15 +174,15 @@ def _html_body(firm: Firm, client: Client, checkout: Checkout, paid_by: str,
         for line in lines
     )
     statement = (
-        f"<p>{_plural(count, 'separate transaction')} will appear on your statement.</p>"
+        f"<p>{e(statement_sentence(count, firm.locale))}</p>"
         if checkout.method in CARD_METHODS else ""
     )
     return f"""<!DOCTYPE html>
 <html><head><meta charset="utf-8"><title>{e(firm.name)}: payment received</title></head>
 <body style="font-family:sans-serif">
-<p>Dear {e(client.name)},</p>
-<p>{e(firm.name)} received your payment of <strong>{money(total)}</strong> on {e(when)},
-made as {_plural(count, 'transaction')}, one per invoice:</p>
+<p>{e(_greeting(client, checkout))}</p>
+<p>{e(firm.name)} received your payment of <strong>{money(total)}</strong>
+on {e(when)}{e(_made_as(count, firm.locale))}:</p>
 <table cellpadding="4" style="border-collapse:collapse" border="1">
 <thead><tr><th>Invoice</th><th>Case</th><th>Amount</th><th>Paid by</th><th>Reference</th></tr></thead>
 <tbody>
@@ -158,18 +192,78 @@ made as {_plural(count, 'transaction')}, one per invoice:</p>
 <th style="text-align:right">{money(total)}</th><th colspan="2"></th></tr></tfoot>
 </table>
 {statement}
-<p>Your {_plural(count, 'receipt')} {'is' if count == 1 else 'are'} attached as PDF.</p>
+<p>{e(_receipts_attached(count, firm.locale))}</p>
 <p>Thank you,<br>{e(firm.name)}</p>
 </body></html>
 """
 
 
+def _greeting(client: Client, checkout: Checkout) -> str:
+    # A payment-code holder is not the client: their receipt never names the client.
+    return "Hello," if checkout.payer_kind == "code" else f"Dear {client.name},"
+
+
+def _checkout_row(checkout_id: int) -> Checkout:
+    checkout = (
+        Checkout.select(Checkout, Firm, Client)
+        .join(Firm, on=(Checkout.firm == Firm.id))
+        .switch(Checkout).join(Client, on=(Checkout.client == Client.id))
+        .where(Checkout.id == checkout_id).first()
+    )
+    if checkout is None:
+        raise BillingError(f"No checkout {checkout_id}")
+    return checkout
+
+
+def _new_message(subject: str, recipient: str, sender: str | None, msgid: str) -> EmailMessage:
+    from_address = sender or SmtpSettings().sender
+    msg = EmailMessage(policy=STORE_POLICY)
+    msg["Subject"] = subject
+    msg["From"] = from_address
+    msg["To"] = recipient
+    msg["Date"] = email.utils.format_datetime(utcnow().replace(tzinfo=dt.UTC))
+    domain = email.utils.parseaddr(from_address)[1].rpartition("@")[2] or "paydesk.invalid"
+    msg["Message-ID"] = email.utils.make_msgid(msgid, domain=domain)
+    return msg
+
+
+def build_client_notice(checkout_id: int, *, sender: str | None = None) -> EmailMessage:
+    """To the client, when someone paid one of their invoices with its payment code: what
+    was paid, when, and the receipt number. Nothing of the payer: not their email address,
+    not their card (the code holder's details are theirs; the invoice is the client's)."""
+    checkout = _checkout_row(checkout_id)
+    lines = _lines(checkout)
+    if not lines:
+        raise BillingError(f"Checkout {checkout_id} has no completed payment to confirm by email")
+    firm, client = checkout.firm, checkout.client
+    money = lambda m: format_money(m, firm.locale)  # noqa: E731 - a local shorthand
+    numbers = ", ".join(line.invoice_number for line in lines)
+    out = [f"Dear {client.name},", "",
+           f"A payment was made on your invoice {numbers} with the payment code "
+           f"{firm.name} sent for it:", ""]
+    for line in lines:
+        paid = (line.paid_at or utcnow()).strftime("%Y-%m-%d")
+        out += [f"Invoice:   {line.invoice_number}",
+                f"Case:      {line.case_number} {line.case_title}",
+                f"Amount:    {money(line.amount)}",
+                f"Paid on:   {paid}",
+                f"Receipt:   {line.receipt_number}", ""]
+    out += ["The payer's contact and card details are not shared with you; the front desk "
+            "can tell you more about this payment.", "", f"Thank you,\n{firm.name}"]
+    msg = _new_message(f"{firm.name}: invoice {numbers} was paid", client.email, sender,
+                       f"checkout-{checkout.id}-client")
+    msg["X-Paydesk-Checkout"] = str(checkout.id)
+    msg.set_content("\n".join(out) + "\n", cte="quoted-printable")
+    return msg
+
+
 def build_confirmation(checkout_id: int, *, sender: str | None = None) -> EmailMessage:
     """The confirmation email of a checkout, built from the database.
 
-    To the checkout's payer email (else the client's), from `sender` (default: Paydesk's
-    default SMTP sender). Raises BillingError for an unknown checkout or one with no
-    captured or recorded payment.
+    To the checkout's payer email (else the client's; a payment-code holder's receipt goes
+    only to the address they gave, and never names the client), from `sender` (default:
+    Paydesk's default SMTP sender). Raises BillingError for an unknown checkout, one with
+    no captured or recorded payment, or a code holder's checkout with no address.
     """
     checkout = (
         Checkout.select(Checkout, Firm, Client)
@@ -185,7 +279,10 @@ def build_confirmation(checkout_id: int, *, sender: str | None = None) -> EmailM
             f"Checkout {checkout_id} has no completed payment to confirm by email"
         )
     firm, client = checkout.firm, checkout.client
-    recipient = checkout.payer_email or client.email
+    code = checkout.payer_kind == "code"
+    recipient = checkout.payer_email if code else checkout.payer_email or client.email
+    if not recipient:
+        raise BillingError(f"Checkout {checkout_id} has no address to send its receipt to")
     total = Money.sum_of((line.amount for line in lines), checkout.currency)
     paid_by = method_label(checkout.method, checkout.card_brand, checkout.card_last4,
                            checkout.reference)
@@ -195,7 +292,9 @@ def build_confirmation(checkout_id: int, *, sender: str | None = None) -> EmailM
     from_address = sender or SmtpSettings().sender
 
     msg = EmailMessage(policy=STORE_POLICY)
-    msg["Subject"] = f"{firm.name}: payment received ({_plural(len(lines), 'transaction')})"
+    transactions = plural(len(lines), firm.locale, one="{n} transaction",
+                          other="{n} transactions")
+    msg["Subject"] = f"{firm.name}: payment received ({transactions})"
     msg["From"] = from_address
     msg["To"] = recipient
     msg["Date"] = email.utils.format_datetime(sent_on.replace(tzinfo=dt.UTC))
@@ -207,7 +306,8 @@ def build_confirmation(checkout_id: int, *, sender: str | None = None) -> EmailM
     msg.add_alternative(_html_body(firm, client, checkout, paid_by, lines, total, when),
                         subtype="html", cte="quoted-printable")
     for line in lines:
-        msg.add_attachment(receipt_pdf(line.receipt_number), maintype="application",
+        msg.add_attachment(receipt_pdf(line.receipt_number, show_client=not code),
+                           maintype="application",
                            subtype="pdf", filename=f"receipt-{line.receipt_number}.pdf")
     return msg
 
@@ -229,13 +329,99 @@ def queue_confirmation(checkout_id: int, *, sender: str | None = None) -> Outbou
         )
         if existing is not None:
             return existing
-        msg = build_confirmation(checkout_id, sender=sender)
-        return OutboundEmail.create(
-            checkout=checkout_id,
-            recipient=str(msg["To"]),
-            subject=str(msg["Subject"])[:300],
-            message=msg.as_string(policy=STORE_POLICY),
-        )
+        kind = Checkout.get_by_id(checkout_id).payer_kind
+        messages = []
+        if kind != "code" or Checkout.get_by_id(checkout_id).payer_email:
+            messages.append(build_confirmation(checkout_id, sender=sender))
+        if kind == "code":
+            # The client is told their invoice was paid (without the payer's details),
+            # whether or not the code holder asked for a receipt.
+            messages.append(build_client_notice(checkout_id, sender=sender))
+        rows = [_store(msg, checkout_id=checkout_id) for msg in messages if msg["To"]]
+        return rows[0] if rows else None
+
+
+def _store(msg: EmailMessage, *, checkout_id: int | None = None) -> OutboundEmail:
+    return OutboundEmail.create(
+        checkout=checkout_id,
+        recipient=str(msg["To"]),
+        subject=str(msg["Subject"])[:300],
+        message=msg.as_string(policy=STORE_POLICY),
+    )
+
+
+REFUND_TO_CARD = "Refunds to a card usually reach it in 5-10 business days, depending on the bank."
+
+
+def build_refund_email(refund_id: int, *, to_client: bool = True,
+                       sender: str | None = None) -> EmailMessage:
+    """The refund confirmation: invoice, amount, where it went (card brand and last four),
+    the refund receipt's number and the processor's reference, and when it reaches the card.
+
+    To the payer of the refunded payment: the client (or, for a payment-code holder who gave
+    an address, to them, without the client's details). `to_client` False for a code
+    holder's payment is that holder's copy; True is the client's, without the card."""
+    refund = Refund.get_by_id(refund_id)
+    payment = InvoicePayment.select(InvoicePayment, Invoice, Case).join(Invoice).join(Case).where(
+        InvoicePayment.id == refund.invoice_payment_id).get()
+    checkout = _checkout_row(payment.checkout_id)
+    firm, client, invoice = checkout.firm, checkout.client, payment.invoice
+    code = checkout.payer_kind == "code"
+    show_card = not (code and to_client)  # a code holder's card is theirs, not the client's
+    money = format_money(Money(refund.amount_minor, invoice.currency), firm.locale)
+    if to_client:
+        recipient = client.email if code else checkout.payer_email or client.email
+    else:
+        recipient = checkout.payer_email or ""
+    card = checkout.method in CARD_METHODS
+    to = method_label(checkout.method, checkout.card_brand, checkout.card_last4,
+                      checkout.reference)
+    reference = refund.receipt_number or ""
+    if refund.stripe_refund_id:
+        reference += f" / {refund.stripe_refund_id}"
+    when = (refund.completed_at or utcnow()).strftime("%Y-%m-%d")
+    out = ["Hello," if code and not to_client else f"Dear {client.name},", "",
+           f"{firm.name} refunded {money} of the payment for invoice {invoice.number} on "
+           f"{when}.", "",
+           f"Invoice:     {invoice.number}",
+           f"Case:        {invoice.case.number} {invoice.case.title}",
+           f"Amount:      {money}"]
+    if show_card:
+        out.append(f"Refunded to: {to}")
+    out += [f"Reference:   {reference}",
+            f"Refund of:   {payment.receipt_number or '-'}", ""]
+    if card:
+        out.append(REFUND_TO_CARD if show_card
+                   else "It goes back to the card the payment was made with, usually in "
+                        "5-10 business days.")
+    else:
+        out.append(f"It is returned as the payment was made ({to}).")
+    if show_card and refund.receipt_number:
+        out.append("The refund receipt is attached as a PDF.")
+    out += ["", f"Thank you,\n{firm.name}"]
+    msg = _new_message(f"{firm.name}: refund of {money} for invoice {invoice.number}",
+                       recipient, sender, f"refund-{refund.id}")
+    msg["X-Paydesk-Refund"] = str(refund.id)
+    msg.set_content("\n".join(out) + "\n", cte="quoted-printable")
+    if show_card and refund.receipt_number:
+        msg.add_attachment(receipt_pdf(refund.receipt_number, show_client=not code),
+                           maintype="application", subtype="pdf",
+                           filename=f"receipt-{refund.receipt_number}.pdf")
+    return msg
+
+
+def queue_refund_email(refund_id: int, *, sender: str | None = None) -> list[OutboundEmail]:
+    """Queue the refund's confirmation; call it inside the transaction that records the
+    refund, so that a refund recorded has its email and one rolled back has none. A code
+    holder's payment: their copy (if they gave an address) and the client's, without the
+    card. Not linked to the checkout (`OutboundEmail.checkout` marks its confirmation)."""
+    with write_transaction():
+        refund = Refund.get_by_id(refund_id)
+        checkout = InvoicePayment.get_by_id(refund.invoice_payment_id).checkout
+        messages = [build_refund_email(refund_id, to_client=True, sender=sender)]
+        if checkout.payer_kind == "code" and checkout.payer_email:
+            messages.insert(0, build_refund_email(refund_id, to_client=False, sender=sender))
+        return [_store(msg) for msg in messages if msg["To"]]
 
 
 def parse_message(text: str) -> EmailMessage:

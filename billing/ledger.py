@@ -151,14 +151,22 @@ def _close_if_done(checkout: Checkout, *, terminal: str) -> bool:
     return True
 
 
-def fail_checkout(checkout_id: int, message: str, *, terminal: str) -> None:
+def fail_checkout(checkout_id: int, message: str, *, terminal: str,
+                  declined: tuple[str | None, str | None, str] | None = None) -> None:
     """Release every payment not yet sent to Stripe and close the checkout as failed
-    (nothing was charged); the message names the invoice and the reason."""
+    (nothing was charged); the message names the invoice and the reason. `declined`
+    (code, decline code, message): the card was declined before any payment was sent, and
+    each payment shows as declined, with the reason, rather than as cancelled."""
     with write_transaction():
         checkout = for_update(Checkout.select().where(Checkout.id == checkout_id)).get()
         if checkout.status in FINAL_CHECKOUT:
             return
-        InvoicePayment.update(status="cancelled", completed_at=utcnow()).where(
+        fields = {"status": "cancelled"}
+        if declined is not None:
+            code, decline_code, reason = declined
+            fields = {"status": "declined", "failure_code": code, "decline_code": decline_code,
+                      "failure_message": reason}
+        InvoicePayment.update(completed_at=utcnow(), **fields).where(
             (InvoicePayment.checkout == checkout_id)
             & (InvoicePayment.status == "pending")
             & InvoicePayment.stripe_payment_intent_id.is_null()
@@ -214,7 +222,9 @@ def result_of(checkout_id: int, *, message: str = "") -> CheckoutResult:
             message = checkout.failure_message or "The payment did not go through."
     total = Money.sum_of((t.amount for t in transactions), cur)
     email_to = checkout.payer_email if status == "succeeded" else None
-    if status == "succeeded" and email_to is None:
+    if status == "succeeded" and email_to is None and checkout.payer_kind != "code":
+        # A payment-code holder's receipt goes only to the address they gave (the client
+        # is told their invoice was paid, without the payer's details: billing.emails).
         email_to = checkout.client.email
     return CheckoutResult(checkout_id=checkout.id, status=status, transactions=transactions,
                           total=total, email_to=email_to, message=message)

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from peewee import fn
+
 from billing import ledger
 from billing.audit import audit
 from billing.emails import queue_confirmation
@@ -21,12 +23,31 @@ from models.payments import OFFLINE_METHODS, Checkout, InvoicePayment
 METHOD_NAMES = {"check": "check", "cash": "cash", "bank_transfer": "bank transfer"}
 
 
+class DuplicateReference(BillingError):
+    """The same check or transfer reference is already recorded on one of the invoices: a
+    second recording would count the same money twice, unless it really is a second
+    payment (then the caller asks again with `allow_duplicate_reference`)."""
+
+    def __init__(self, invoice_number: str, method: str, reference: str,
+                 receipt: str | None) -> None:
+        on = f" (receipt {receipt})" if receipt else ""
+        super().__init__(
+            f"{invoice_number} already has the {METHOD_NAMES[method]} {reference} recorded"
+            f"{on}. Nothing was recorded: recording it again would count it twice. Check the "
+            "reference, or confirm that it is a second payment with the same reference.")
+        self.invoice_number = invoice_number
+        self.receipt = receipt
+
+
 def record_offline_payment(staff: StaffSession, client_id: int, amounts: Mapping[int, Money],
-                           method: str, reference: str, *, terminal: str) -> CheckoutResult:
+                           method: str, reference: str, *, terminal: str,
+                           allow_duplicate_reference: bool = False) -> CheckoutResult:
     """Record a check, cash or bank transfer spread over the client's invoices: each
     invoice's paid amount, a receipt and an audit entry per invoice, and the client's
     confirmation email (queued), in one transaction.
-    BillingError (nothing changed) for a bad method, reference, invoice or amount."""
+    BillingError (nothing changed) for a bad method, reference, invoice or amount;
+    DuplicateReference when the reference is already recorded, by the same method, on one of
+    the invoices (unless `allow_duplicate_reference`)."""
     if method not in OFFLINE_METHODS:
         raise BillingError("The method must be check, cash or bank_transfer.")
     reference = (reference or "").strip()
@@ -53,6 +74,8 @@ def record_offline_payment(staff: StaffSession, client_id: int, amounts: Mapping
                                  "issued invoice of this client.")
             check_reservable(invoice, amounts[invoice_id], held.get(invoice_id, 0),
                              card=False, locale=firm.locale)
+        if reference and not allow_duplicate_reference:
+            _refuse_duplicate(ids, method, reference)
         checkout = Checkout.create(
             firm=firm, client=client, payer_kind="staff", staff=staff.staff_id,
             payer_email=client.email, method=method, status="succeeded",
@@ -76,3 +99,15 @@ def record_offline_payment(staff: StaffSession, client_id: int, amounts: Mapping
                            f"{METHOD_NAMES[method]} {reference} amount_minor={amount}"))
         queue_confirmation(checkout.id)
     return ledger.result_of(checkout.id, message=f"Recorded the {METHOD_NAMES[method]}.")
+
+
+def _refuse_duplicate(invoice_ids: list[int], method: str, reference: str) -> None:
+    earlier = (InvoicePayment.select(InvoicePayment, Invoice)
+               .join(Checkout).switch(InvoicePayment).join(Invoice)
+               .where(InvoicePayment.invoice.in_(invoice_ids), Checkout.method == method,
+                      fn.LOWER(Checkout.reference) == reference.lower())
+               .order_by(InvoicePayment.id).first())
+    if earlier is not None:
+        raise DuplicateReference(earlier.invoice.number, method,
+                                 earlier.checkout.reference or reference,
+                                 earlier.receipt_number)

@@ -22,16 +22,13 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 
-from billing import ledger
+from billing import lease, ledger
 from billing.checkout import (
     CheckoutRun,
     Outcome,
     authorization_metadata,
-    authorize_request,
-    outcome_of_error,
 )
 from billing.refunds import NEEDS_REVIEW, OPEN_REFUND, settle_refund
-from billing.replay import may_replay
 from billing.values import ReconcileReport
 from gateway import errors as gw
 from gateway.values import PaymentIntentInfo
@@ -88,10 +85,10 @@ def _at_stripe(gateway, checkout: Checkout, p: InvoicePayment) -> list[PaymentIn
 
 
 def _discover(gateway, checkout: Checkout, p: InvoicePayment, now: dt.datetime) -> Outcome:
-    """What became of an authorization whose answer was never stored. Stripe is read back
-    first; the stored request is replayed with its stored key only when nothing is found
-    and Stripe still keeps that key (`billing.replay`). Past that window, with nothing
-    found, the authorization was not made, and it is never sent again."""
+    """What became of an authorization whose answer was never stored, read back from Stripe:
+    the PaymentIntent found decides. Nothing found means it was not made, and it is never
+    sent again (a refund, unlike a hold, is replayed inside Stripe's key window: see
+    `billing.refunds.settle_refund`)."""
     if p.status == "pending":
         return Outcome(p.id, "cancelled")  # never sent
     try:
@@ -100,25 +97,48 @@ def _discover(gateway, checkout: Checkout, p: InvoicePayment, now: dt.datetime) 
         return Outcome(p.id, "verifying", message=exc.message)  # unread: nothing is known
     if found:
         pi = found[0]
+        _release_extra_holds(gateway, p, found[1:])
     elif not checkout.payment_method_id:
         # Tapped on the reader: nothing to send again without the card, and none was made.
         return Outcome(p.id, "cancelled", message=NO_TAP)
-    elif not may_replay(checkout.created_at, now):
-        return Outcome(p.id, "cancelled", message=NOT_MADE)
     else:
-        try:
-            pi = gateway.authorize(**authorize_request(checkout, p))
-        except Exception as exc:  # noqa: BLE001
-            return outcome_of_error(p.id, exc)
+        # Read back and found nowhere, Stripe never made it (the customer's list is complete
+        # at once). It is not sent again, inside Stripe's key window or past it: a replay
+        # would only put a new hold on the payer's card, to be released again.
+        return Outcome(p.id, "cancelled", message=NOT_MADE)
     return Outcome(p.id, _STATUS.get(pi.status, "failed"), pi.id, charge_id=pi.latest_charge)
+
+
+def _release_extra_holds(gateway, p: InvoicePayment, extra: list[PaymentIntentInfo]) -> None:
+    """Release any further hold found for the same invoice payment (only the first is
+    kept); each cancel's key derives from the stored authorization key."""
+    for pi in extra:
+        if pi.status != "requires_capture":
+            continue
+        try:
+            gateway.cancel(pi.id, idempotency_key=f"{p.authorize_key}:release-extra:{pi.id}")
+        except gw.GatewayError:
+            pass  # it lapses on its own; the next reconciliation tries again
 
 
 def settle_checkout(gateway, checkout_id: int, *, terminal: str,
                     clock: Callable[[], dt.datetime] = utcnow) -> bool:
-    """Drive one checkout towards a final state; True when it got there."""
+    """Drive one checkout towards a final state; True when it got there. A checkout whose
+    payment is still running (its owner holds the lease) is left to it: False."""
     checkout = Checkout.get_by_id(checkout_id)
     if checkout.status in ledger.FINAL_CHECKOUT:
         return True
+    if not lease.take_over(checkout_id, clock()):
+        return False
+    try:
+        return _settle(gateway, checkout_id, terminal=terminal, clock=clock)
+    finally:
+        lease.release(checkout_id, lease.this_process())
+
+
+def _settle(gateway, checkout_id: int, *, terminal: str,
+            clock: Callable[[], dt.datetime]) -> bool:
+    checkout = Checkout.get_by_id(checkout_id)
     run = CheckoutRun(gateway, terminal=terminal)
     if checkout.status in ledger.UNDECIDED:
         if not checkout.failure_message:
@@ -185,17 +205,25 @@ def _cancel_rest(gateway, run: CheckoutRun, checkout: Checkout, now: dt.datetime
 
 def reconcile(gateway, *, terminal: str, older_than: dt.timedelta | None = None,
               clock: Callable[[], dt.datetime] = utcnow) -> ReconcileReport:
-    """Settle every unfinished card checkout and refund. With `older_than`, only those
-    untouched for that long (so a start-up does not race a payment running on another
-    terminal). Returns how many were settled and how many are still unknown."""
+    """Settle every unfinished card checkout and refund whose owner is gone: a payment
+    still running on another terminal (its lease held) is left to it, and said so in the
+    notes. With `older_than`, only those untouched for that long as well. Returns how many
+    were settled and how many are still unknown."""
     cutoff = clock() - older_than if older_than is not None else None
-    checkouts = Checkout.select(Checkout.id).where(
+    checkouts = Checkout.select(Checkout.id, Checkout.terminal, Checkout.lease_owner,
+                                Checkout.lease_until).where(
         Checkout.status.not_in(ledger.FINAL_CHECKOUT) & Checkout.method.startswith("card_"))
     if cutoff is not None:
         checkouts = checkouts.where(Checkout.updated_at <= cutoff)
     settled = unknown = refunds_settled = 0
     notes: list[str] = []
-    for (checkout_id,) in checkouts.order_by(Checkout.id).tuples():
+    now = clock()
+    for checkout in checkouts.order_by(Checkout.id):
+        checkout_id = checkout.id
+        if not lease.owner_gone(checkout, now):
+            notes.append(f"checkout {checkout_id}: still being paid at {checkout.terminal}; "
+                         "left to it")
+            continue
         try:
             done = settle_checkout(gateway, checkout_id, terminal=terminal, clock=clock)
         except Exception as exc:  # noqa: BLE001 - one checkout never stops the others

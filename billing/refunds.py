@@ -11,6 +11,7 @@ import datetime as dt
 
 from billing.audit import audit
 from billing.checkout import new_key
+from billing.emails import queue_refund_email
 from billing.errors import AmountRejected, BillingError, NotAllowed
 from billing.receipts import refund_receipt_number
 from billing.replay import may_replay
@@ -79,7 +80,8 @@ def _actor(refund: Refund) -> str:
 
 def _record(refund_id: int, stripe_refund_id: str | None, *, terminal: str) -> None:
     """The refund succeeded: the payment's refunded amount, the invoice's paid amount, the
-    receipt number and one audit entry, in one transaction (a replay records nothing)."""
+    receipt number, the refund email (outbox) and one audit entry, in one transaction (a
+    replay records nothing)."""
     with write_transaction():
         refund = for_update(Refund.select().where(Refund.id == refund_id)).get()
         if refund.status in ("succeeded", "failed"):
@@ -96,6 +98,8 @@ def _record(refund_id: int, stripe_refund_id: str | None, *, terminal: str) -> N
         Refund.update(status="succeeded", stripe_refund_id=stripe_refund_id,
                       receipt_number=refund_receipt_number(refund.id),
                       completed_at=utcnow()).where(Refund.id == refund.id).execute()
+        # The refund confirmation is queued with the refund's record: both or neither.
+        queue_refund_email(refund.id)
         audit(actor=_actor(refund), action="refund", subject=f"invoice:{invoice.number}",
               result="succeeded", terminal=terminal,
               details=(f"invoice_payment:{payment.id} refund:{refund.id} "
@@ -225,6 +229,8 @@ def refund(gateway, staff: StaffSession, payment_id: int, amount: Money | None, 
 def refund_checkout(gateway, staff: StaffSession, checkout_id: int, reason: str, *,
                     terminal: str) -> list[RefundResult]:
     """One refund per invoice payment of the checkout, each of what is left on it."""
+    if Checkout.get_or_none(Checkout.id == checkout_id) is None:
+        raise NotAllowed(f"There is no checkout {checkout_id}.")
     payments = list(InvoicePayment.select().where(
         (InvoicePayment.checkout == checkout_id)
         & InvoicePayment.status.in_(("captured", "recorded"))

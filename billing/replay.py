@@ -17,7 +17,13 @@ import datetime as dt
 REPLAY_WINDOW = dt.timedelta(hours=23)
 
 
+def _naive_utc(moment: dt.datetime) -> dt.datetime:
+    return moment.astimezone(dt.UTC).replace(tzinfo=None) if moment.tzinfo else moment
+
+
 def may_replay(first_sent: dt.datetime, now: dt.datetime) -> bool:
     """Whether Stripe still has the idempotency key of a request first sent at `first_sent`
-    (both naive UTC), so that sending it again with that key cannot run it twice."""
-    return now - first_sent < REPLAY_WINDOW
+    (naive times are UTC), so that sending it again with that key cannot run it twice. An
+    age below zero means the clocks disagree: nothing is known, so it is not replayed."""
+    age = _naive_utc(now) - _naive_utc(first_sent)
+    return dt.timedelta(0) <= age < REPLAY_WINDOW

@@ -13,6 +13,7 @@ from collections.abc import Iterable
 import peewee as pw
 
 from billing.errors import AmountRejected
+from billing.values import BalanceChange
 from models.invoices import Invoice
 from models.money import AmountError, Money, check_amount, stripe_minimum_charge
 from models.payments import InvoicePayment
@@ -51,6 +52,22 @@ def net_of_holds(invoices: list[PayableInvoice]) -> list[PayableInvoice]:
         if invoice.balance.minor > 0:
             out.append(invoice)
     return out
+
+
+def balance_change(invoice: Invoice, amount: Money, held: int) -> BalanceChange | None:
+    """A BalanceChange when `amount`, otherwise a good amount, is more than what is left on
+    the invoice: its paid amount less `held` (what payments still running elsewhere hold).
+    None when it fits, or when what is wrong is the amount itself (not the balance)."""
+    if amount.currency != invoice.currency or amount.minor <= 0:
+        return None
+    available = invoice.total_minor - invoice.paid_minor - held
+    if amount.minor <= available:
+        return None
+    return BalanceChange(
+        invoice_id=invoice.id, invoice_number=invoice.number, requested=amount,
+        balance=Money(max(0, available), invoice.currency),
+        in_progress=Money(max(0, held), invoice.currency),
+    )
 
 
 def check_reservable(

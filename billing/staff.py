@@ -1,7 +1,9 @@
 """Staff sign-in: an argon2 PIN check, locked for 15 minutes after 5 wrong PINs.
 
-Each attempt is audited. The check and the failure count are written in one transaction,
-so two terminals guessing at once still lock the account after five wrong PINs in all.
+The count lives in the staff name's sign-in guard (`billing.sign_in_guard`): a PIN is checked
+only after the attempt claims a slot there, so five wrong PINs are checked in all, however
+many arrive at once from however many terminals, and a right PIN is never accepted once the
+sign-in has locked. Each checked attempt is audited in the transaction that counts it.
 """
 
 from __future__ import annotations
@@ -9,24 +11,28 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 
+from billing import sign_in_guard as guard
 from billing.audit import audit
 from billing.errors import NotAllowed, SignInFailed, StaffLocked
 from billing.values import StaffSession
-from models.db import for_update, write_transaction
 from models.firm import Staff
 from models.security import hash_secret, verify_secret
 
 MAX_FAILURES = 5
-LOCKOUT = dt.timedelta(minutes=15)
+LOCKOUT = guard.LOCKOUT
 # Checked when the name is unknown, so a wrong name takes as long as a wrong PIN.
 _DUMMY_HASH = hash_secret("paydesk-no-such-staff")
 WRONG = "Wrong name or PIN."
 
 
 def _locked_message(until: dt.datetime, now: dt.datetime) -> str:
-    minutes = max(1, int((until - now).total_seconds() + 59) // 60)
-    return (f"Too many wrong PINs: this staff sign-in is locked for {minutes} more "
-            f"minute{'s' if minutes != 1 else ''}. Ask an administrator if you need it sooner.")
+    return ("Too many wrong PINs: this staff sign-in is locked for "
+            f"{guard.more_minutes(until, now)}. Ask an administrator if you need it sooner.")
+
+
+def _wrong_message(left: int) -> str:
+    return (f"{WRONG} {guard.tries(left)} left before this sign-in is "
+            "locked for 15 minutes.")
 
 
 def sign_in_staff(
@@ -36,41 +42,30 @@ def sign_in_staff(
     left) for a wrong one; StaffLocked after MAX_FAILURES wrong PINs, for LOCKOUT."""
     name = (name or "").strip()
     pin = pin or ""
-    now = clock()
     staff = Staff.get_or_none(Staff.name == name) if name else None
     if staff is None:
         verify_secret(_DUMMY_HASH, pin)
         raise SignInFailed(WRONG)
-    if staff.locked_until is not None and staff.locked_until > now:
-        raise StaffLocked(_locked_message(staff.locked_until, now), staff.locked_until)
+    limits = (guard.Limit("staff", staff.name, MAX_FAILURES),)
+    try:
+        claim = guard.claim(limits, clock)
+    except guard.GuardLocked as exc:
+        raise StaffLocked(_locked_message(exc.until, clock()), exc.until) from None
+    except guard.GuardBusy:
+        raise SignInFailed("Sign-in is busy: try again in a moment.") from None
     ok = verify_secret(staff.pin_hash, pin)
-    error: SignInFailed | None = None
-    with write_transaction():
-        row = for_update(Staff.select().where(Staff.id == staff.id)).get()
-        if ok:
-            row.failed_attempts = 0
-            row.locked_until = None
-            result = "ok"
-        else:
-            failures = row.failed_attempts + 1
-            if failures >= MAX_FAILURES:
-                row.failed_attempts = 0
-                row.locked_until = now + LOCKOUT
-                result = "locked"
-                error = StaffLocked(_locked_message(row.locked_until, now), row.locked_until)
-            else:
-                row.failed_attempts = failures
-                left = MAX_FAILURES - failures
-                result = "failed"
-                error = SignInFailed(
-                    f"{WRONG} {left} tr{'ies' if left != 1 else 'y'} left before this "
-                    "sign-in is locked for 15 minutes."
-                )
-        row.save()
+
+    def record(outcome: guard.Settled) -> None:
         audit(actor=f"staff:{staff.name}", action="staff.sign_in", subject=f"staff:{staff.id}",
-              result=result, terminal=terminal)
-    if error is not None:
-        raise error
+              result=outcome.result, terminal=terminal)
+
+    now = clock()
+    outcome = guard.settle(claim, ok, now, record)
+    if outcome.locked is not None:
+        until = outcome.locked.until
+        raise StaffLocked(_locked_message(until, now), until)
+    if outcome.result != "ok":
+        raise SignInFailed(_wrong_message(outcome.attempts_left), outcome.attempts_left)
     return StaffSession(staff_id=staff.id, name=staff.name, role=staff.role)
 
 

@@ -12,7 +12,7 @@ from models.money import Money
 from models.queries import InstalmentDue, PayableInvoice
 
 __all__ = [
-    "AuditRow", "CardChoice", "CheckoutResult", "ClientSummary", "FirmInfo",
+    "AuditRow", "BalanceChange", "CardChoice", "CheckoutResult", "ClientSummary", "FirmInfo",
     "InstalmentDue", "InvoiceDetails", "InvoiceHistoryRow", "InvoiceLineRow", "PayableInvoice",
     "Payer", "PaymentRow", "ProgressEvent", "ReconcileReport", "RefundResult", "ShareResult",
     "StaffSession", "TransactionResult",
@@ -98,6 +98,22 @@ class InvoiceDetails:
 
 
 @dataclass(frozen=True)
+class BalanceChange:
+    """An invoice whose balance no longer covers what the payer asked to pay on it: it
+    was paid elsewhere meanwhile, or another payment running elsewhere holds part of it."""
+
+    invoice_id: int
+    invoice_number: str
+    requested: Money
+    balance: Money  # what can be paid on it now (never below zero)
+    in_progress: Money  # the part held by payments still running elsewhere
+
+    @property
+    def nothing_left(self) -> bool:
+        return self.balance.minor <= 0
+
+
+@dataclass(frozen=True)
 class CardChoice:
     """How the card is collected: "keyed" (typed in, `keyed` is a gateway KeyedCard),
     "saved" (`payment_method_id` of the client's saved card) or "reader" (`reader_id`)."""
@@ -108,6 +124,9 @@ class CardChoice:
     reader_id: str | None = None
     # For the review screen, e.g. "Visa •••• 4242" (never more than the last four).
     label: str = ""
+    # The payer agreed to keep this new card on file (keyed or reader only): it is kept
+    # only if the payment succeeds (billing.saved_cards).
+    keep: bool = False
 
 
 @dataclass(frozen=True)
@@ -172,6 +191,9 @@ class PaymentRow:
     refunded: Money
     status: str
     reference: str | None
+    # A declined or failed attempt: what the card processor said, and its code.
+    failure_message: str | None = None
+    failure_code: str | None = None
 
     @property
     def refundable(self) -> Money:

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import random
 import time
+import unicodedata
 import uuid
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
@@ -45,6 +46,8 @@ from stripe.params import (
     PaymentIntentSearchParams,
     PaymentMethodAttachParams,
     PaymentMethodCreateParams,
+    PaymentMethodDetachParams,
+    PaymentMethodUpdateParams,
     RefundCreateParams,
     RefundListParams,
     SetupIntentCreateParams,
@@ -82,9 +85,20 @@ def _plain(obj: stripe.StripeObject) -> dict[str, Any]:
     return obj.to_dict()
 
 
+def _descriptor_char(ch: str) -> bool:
+    """Stripe takes Latin characters only in a statement descriptor, and none of < > \\ ' " *."""
+    if ch in _DESCRIPTOR_FORBIDDEN:
+        return False
+    if ch.isascii():
+        return ch.isprintable()
+    return ch.isalpha() and unicodedata.name(ch, "").startswith("LATIN ")
+
+
 def descriptor_suffix(text: str) -> str | None:
-    """`text` made acceptable to Stripe as a statement descriptor suffix (or None)."""
-    cleaned = "".join(ch for ch in text if ch not in _DESCRIPTOR_FORBIDDEN).strip()[:22].strip()
+    """`text` made acceptable to Stripe as a statement descriptor suffix (or None): other
+    characters are left out (an invoice "№ 12" becomes "12", which has no letter: None)."""
+    cleaned = " ".join("".join(ch if _descriptor_char(ch) else " " for ch in text).split())
+    cleaned = cleaned[:22].strip()
     return cleaned if any(ch.isalpha() for ch in cleaned) else None
 
 
@@ -173,8 +187,11 @@ class StripeGateway:
 
     def card_from_keyed_entry(self, card: KeyedCard, *, customer_id: str,
                               idempotency_key: str) -> CardInfo:
-        """A card typed in at the desk, attached to the customer. The number and CVC are
-        checked here, sent at most once, and not kept.
+        """A card typed in at the desk, attached to the customer (so that each invoice of
+        the payment can be charged with it) and not redisplayable: it is kept on file only
+        if the caller says so afterwards (`keep_card`), else detached (`detach_card`). The
+        number and CVC are checked here, sent at most once, and not kept. The card's expiry
+        is the one typed in (a test card's PaymentMethod is updated to it).
 
         A failure leaves without its inner frames or chained exceptions: tracebacks that
         show local variables (debuggers, rich tracebacks) would otherwise print them."""
@@ -208,14 +225,53 @@ class StripeGateway:
         opts = self._key(idempotency_key, "attach")
         attached = self._call(lambda: self._v1.payment_methods.attach(
             pm_id, params=attach, options=opts))
-        return CardInfo.from_stripe(attached)
+        info = CardInfo.from_stripe(attached)
+        year = card.exp_year + 2000 if 0 <= card.exp_year < 100 else card.exp_year
+        if (info.exp_month, info.exp_year) == (card.exp_month, year):
+            return info
+        # A test card's PaymentMethod carries Stripe's own expiry, not the one typed in.
+        expiry: PaymentMethodUpdateParams = {"card": {"exp_month": card.exp_month,
+                                                      "exp_year": year}}
+        exp_opts = self._key(idempotency_key, "expiry")
+        attached_id = info.payment_method_id
+        return CardInfo.from_stripe(self._call(lambda: self._v1.payment_methods.update(
+            attached_id, params=expiry, options=exp_opts)))
 
-    def saved_cards(self, customer_id: str) -> list[CardInfo]:
-        """The customer's saved card PaymentMethods, newest first."""
+    def saved_cards(self, customer_id: str, *, allow_redisplay: str | None = None,
+                    ) -> list[CardInfo]:
+        """The customer's card PaymentMethods, newest first; with `allow_redisplay`
+        ("always": the cards kept on file with the payer's consent), only those."""
         cards: CustomerPaymentMethodListParams = {"type": "card", "limit": 100}
-        listed = self._call(lambda: self._v1.customers.payment_methods.list(
-            customer_id, params=cards))
-        return [CardInfo.from_stripe(pm) for pm in listed["data"]]
+        if allow_redisplay:
+            cards["allow_redisplay"] = allow_redisplay
+        found: list[CardInfo] = []
+        while True:
+            listed = self._call(partial(self._v1.customers.payment_methods.list, customer_id,
+                                        params=cards))
+            found.extend(CardInfo.from_stripe(pm) for pm in listed["data"])
+            if not listed.get("has_more") or not listed["data"]:
+                return found
+            cards["starting_after"] = listed["data"][-1]["id"]
+
+    def card(self, payment_method_id: str) -> CardInfo:
+        """One PaymentMethod, read back (its customer says whether it is still attached)."""
+        return CardInfo.from_stripe(self._call(
+            lambda: self._v1.payment_methods.retrieve(payment_method_id)))
+
+    def keep_card(self, payment_method_id: str, *, idempotency_key: str) -> CardInfo:
+        """Mark an attached card as kept on file with the payer's consent
+        (`allow_redisplay=always`): it is then listed among the saved cards."""
+        params: PaymentMethodUpdateParams = {"allow_redisplay": "always"}
+        opts = self._key(idempotency_key)
+        return CardInfo.from_stripe(self._call(lambda: self._v1.payment_methods.update(
+            payment_method_id, params=params, options=opts)))
+
+    def detach_card(self, payment_method_id: str, *, idempotency_key: str) -> CardInfo:
+        """Take a card off its customer: it can no longer be charged or listed."""
+        params: PaymentMethodDetachParams = {}
+        opts = self._key(idempotency_key)
+        return CardInfo.from_stripe(self._call(lambda: self._v1.payment_methods.detach(
+            payment_method_id, params=params, options=opts)))
 
     # -- the card reader (server-driven Stripe Terminal) -----------------------------------
     def list_readers(self) -> list[tuple[str, str]]:
@@ -225,13 +281,16 @@ class StripeGateway:
         return [(r["id"], r.get("label") or r["id"]) for r in listed["data"]]
 
     def card_from_reader(self, reader_id: str, *, customer_id: str, idempotency_key: str,
-                         timeout_seconds: float = 60) -> CardInfo | NoReusableCard:
+                         timeout_seconds: float = 60, allow_redisplay: str = "limited",
+                         ) -> CardInfo | NoReusableCard:
         """Ask the reader for a card (a SetupIntent processed on it) and wait until it is
         presented. Returns the reusable card it yielded (Stripe's `generated_card`, attached
         to the customer; charges on it are card-not-present), or `NoReusableCard` when the
         card cannot be kept (a wallet tap such as Apple Pay or Google Pay, some debit
         networks): then each payment must be tapped (`authorize_on_reader`). The tapped
-        `card_present` PaymentMethod is never handed out: it cannot be charged as a card."""
+        `card_present` PaymentMethod is never handed out: it cannot be charged as a card.
+        The generated card gets `allow_redisplay` ("limited" by default: usable for this
+        payment, not listed among the saved cards until `keep_card`)."""
         setup: SetupIntentCreateParams = {
             "customer": customer_id, "usage": "off_session",
             # Tapped or inserted only: see "Which payment methods an intent accepts" above.
@@ -240,7 +299,7 @@ class StripeGateway:
         seti = self._call(lambda: self._v1.setup_intents.create(params=setup, options=seti_opts))
         seti_id: str = seti["id"]
         process: ReaderProcessSetupIntentParams = {
-            "setup_intent": seti_id, "allow_redisplay": "always"}
+            "setup_intent": seti_id, "allow_redisplay": allow_redisplay}
         process_opts = self._key(idempotency_key, "process")
         self._call(lambda: self._v1.terminal.readers.process_setup_intent(
             reader_id, params=process, options=process_opts))
@@ -305,8 +364,11 @@ class StripeGateway:
                 reader_id, params=process, options=process_opts))
         except GatewayError as exc:
             return self._settle_on_reader(reader_id, pi_id, idempotency_key, exc)
-        action = self._wait_for_action(reader_id, "process_payment_intent", "payment_intent",
-                                       pi_id, timeout_seconds)
+        try:
+            action = self._wait_for_action(reader_id, "process_payment_intent",
+                                           "payment_intent", pi_id, timeout_seconds)
+        except GatewayError as exc:  # the reader could not be read: stop it, release the hold
+            return self._settle_on_reader(reader_id, pi_id, idempotency_key, exc)
         if action is None:
             return self._settle_on_reader(reader_id, pi_id, idempotency_key, ReaderTimeout(
                 "No card was tapped on the reader in time. Nothing was charged."))

@@ -23,12 +23,23 @@ class CardInfo:
     last4: str
     exp_month: int
     exp_year: int
+    # Stripe's fingerprint: the same for every PaymentMethod of one card number.
+    fingerprint: str | None = None
+    # Stripe's `allow_redisplay`: "always" once the payer agreed to keep the card on file.
+    allow_redisplay: str = "unspecified"
+    customer: str | None = None
+    created: int = 0
 
     @classmethod
     def from_stripe(cls, pm: dict[str, Any]) -> CardInfo:
         card = pm.get("card") or pm.get("card_present") or {}
+        customer = pm.get("customer")
         return cls(pm["id"], card.get("brand") or "unknown", card.get("last4") or "",
-                   int(card.get("exp_month") or 0), int(card.get("exp_year") or 0))
+                   int(card.get("exp_month") or 0), int(card.get("exp_year") or 0),
+                   fingerprint=card.get("fingerprint") or None,
+                   allow_redisplay=pm.get("allow_redisplay") or "unspecified",
+                   customer=customer if isinstance(customer, str) else None,
+                   created=int(pm.get("created") or 0))
 
 
 @dataclass(frozen=True)

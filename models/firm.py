@@ -32,6 +32,9 @@ class Client(BaseModel):
     email = pw.CharField(max_length=254, index=True)
     phone = pw.CharField(max_length=40, null=True)
     stripe_customer_id = pw.CharField(max_length=64, null=True, unique=True)
+    # The idempotency key of this client's customer creation, claimed once (first payment
+    # wins), so that first payments made at the same moment create one customer.
+    stripe_customer_key = pw.CharField(max_length=80, null=True, unique=True)
 
     class Meta:
         indexes = ((("firm", "email"), True),)

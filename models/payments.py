@@ -45,12 +45,21 @@ class Checkout(BaseModel):
     payment_method_id = pw.CharField(max_length=64, null=True)
     card_brand = pw.CharField(max_length=20, null=True)
     card_last4 = pw.CharField(max_length=4, null=True)
+    # What became of the card once the payment ended: "kept" on file (it succeeded and the
+    # payer agreed, see models.cards.CardConsent) or "released" (taken off the customer).
+    # Empty until then, or when there was no card of this checkout's own to settle;
+    # "legacy": paid before consent was asked (migration 0003), its card left as it was.
+    card_on_file = pw.CharField(max_length=10, null=True)
     # Offline payments: the check number, transfer reference, ...
     reference = pw.CharField(max_length=120, null=True)
     failure_message = pw.TextField(null=True)
     terminal = pw.CharField(max_length=120)
     created_at = pw.DateTimeField(default=utcnow, index=True)
     updated_at = pw.DateTimeField(default=utcnow)
+    # The process driving the payment and how long its claim lasts (renewed while it
+    # runs); reconciliation takes over only once the owner is gone (billing.lease).
+    lease_owner = pw.CharField(max_length=200, null=True)
+    lease_until = pw.DateTimeField(null=True)
 
 
 class InvoicePayment(BaseModel):

@@ -1,12 +1,17 @@
-"""Hashes for secrets Paydesk keeps: staff PINs, portal passwords, payment codes."""
+"""Hashes for secrets Paydesk keeps (staff PINs, portal passwords, payment codes), and the
+guards that limit how many wrong ones sign-in will check."""
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import secrets
 
+import peewee as pw
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+
+from models.db import BaseModel
 
 # Interactive sign-in at a terminal: argon2id with a moderate cost keeps a check near
 # 20-50 ms on a small machine.
@@ -41,3 +46,42 @@ def new_payment_code() -> str:
     """A fresh code such as `PAY-7KQ4-M2XH-9RTC` (60 bits of randomness)."""
     groups = ["".join(secrets.choice(_CODE_ALPHABET) for _ in range(4)) for _ in range(3)]
     return "PAY-" + "-".join(groups)
+
+
+# --- sign-in guards ------------------------------------------------------------------------
+GUARD_SCOPES = ("staff", "client", "terminal")
+
+
+def guard_key(scope: str, value: str) -> str:
+    """The stored key of what a guard limits (a staff name, a client's email, a
+    terminal): a hash, so a mistyped password in the email field is never kept."""
+    return hashlib.sha256(f"paydesk-guard:{scope}:{value}".encode()).hexdigest()
+
+
+class SignInGuard(BaseModel):
+    """The wrong-secret count of one thing sign-in is limited by: a staff name, a
+    client's email (whether or not it has an account) or a terminal.
+
+    `in_flight` counts attempts that claimed a slot and are being checked; a slot is
+    claimed only while `failures + in_flight` is below the limit, so no more wrong
+    secrets are ever checked than the limit allows, however many arrive at once.
+    """
+
+    scope = pw.CharField(
+        max_length=20, constraints=[pw.Check("scope IN ('staff', 'client', 'terminal')")]
+    )
+    key = pw.CharField(max_length=64)
+    failures = pw.IntegerField(default=0, constraints=[pw.Check("failures >= 0")])
+    in_flight = pw.IntegerField(default=0, constraints=[pw.Check("in_flight >= 0")])
+    # When the first of the counted failures happened; they are forgotten a window later.
+    window_started = pw.DateTimeField(null=True)
+    # The latest claim: slots claimed long before are taken back (their process died).
+    claimed_at = pw.DateTimeField(null=True)
+    locked_until = pw.DateTimeField(null=True)
+
+    class Meta:
+        table_name = "sign_in_guard"
+        indexes = ((("scope", "key"), True),)
+
+    def is_locked(self, now: dt.datetime) -> bool:
+        return self.locked_until is not None and self.locked_until > now

@@ -3,12 +3,14 @@
 The app is handed a `DeskApi` (built once by `tui.factory.make_app`) and never builds one
 itself. It owns what is the same on every screen: the help key, the TEST MODE mark, the
 one handler for worker errors, and, in kiosk mode, the lock-down (no command palette, no
-quit key) and the idle timer that wipes the session back to the welcome screen.
+quit key, however the kiosk was started) and the idle timer that wipes the session back to
+the welcome screen, after a countdown that any key stops.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import math
 import time
 from collections.abc import Callable
 
@@ -32,6 +34,10 @@ MODES = ("kiosk", "desk", "demo")
 # a shelf must not keep someone's invoices on screen.
 _ACTIVITY = (events.Key, events.MouseDown, events.MouseScrollDown, events.MouseScrollUp,
              events.Paste)
+
+# The kiosk warns for this long before it wipes an idle session (or half the idle period,
+# when that is shorter).
+IDLE_WARNING_SECONDS = 15
 
 UNEXPECTED_ERROR = (
     "Something went wrong and nothing was changed. Please try again, or ask the front desk."
@@ -67,6 +73,7 @@ class PaydeskApp(App[None]):
         clock: Callable[[], dt.datetime] | None = None,
         demo_sign_ins: bool = False,
         allow_quit: bool | None = None,
+        idle_clock: Callable[[], float] | None = None,
     ) -> None:
         if mode not in MODES:
             raise ValueError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
@@ -79,7 +86,8 @@ class PaydeskApp(App[None]):
         self.kiosk_idle_seconds = kiosk_idle_seconds
         self.clock = clock
         self.demo_sign_ins = demo_sign_ins
-        self.allow_quit = mode != "kiosk" if allow_quit is None else allow_quit
+        # A kiosk has no quit key, whoever asks for one (the demo's kiosk included).
+        self.allow_quit = mode != "kiosk" and (allow_quit is None or allow_quit)
         # The snapshot tests turn this off so that no cursor blinks (tui.widgets.TextField).
         self.cursor_blink = True
         # Where receipts are saved by default (None: the user's downloads folder).
@@ -87,7 +95,9 @@ class PaydeskApp(App[None]):
         # Services the factory built for this app, closed when the app stops.
         self.services = None
         self.owns_services = False
-        self._last_activity = time.monotonic()
+        # Seconds, for the idle timer: time.monotonic, or a clock the tests move.
+        self.idle_clock = idle_clock or time.monotonic
+        self._last_activity = self.idle_clock()
 
     # --- what the screens use ---------------------------------------------------------
 
@@ -120,14 +130,14 @@ class PaydeskApp(App[None]):
         reset = getattr(base, "reset", None)
         if callable(reset):
             reset()
-        self._last_activity = time.monotonic()
+        self._last_activity = self.idle_clock()
 
     # --- start-up ---------------------------------------------------------------------
 
     def on_mount(self) -> None:
         self.screen_change_signal.subscribe(self, self._mark_test_mode)
         if self.is_kiosk:
-            self.set_interval(min(1.0, self.kiosk_idle_seconds / 4), self._check_idle)
+            self.set_interval(min(1.0, self.kiosk_idle_seconds / 4), self.kiosk_idle_tick)
         if self.firm is None:
             self._load_firm()
         else:
@@ -210,20 +220,52 @@ class PaydeskApp(App[None]):
 
     async def on_event(self, event: events.Event) -> None:
         if isinstance(event, _ACTIVITY):
-            self._last_activity = time.monotonic()
+            self._last_activity = self.idle_clock()
         await super().on_event(event)
 
-    def _check_idle(self) -> None:
-        if time.monotonic() - self._last_activity < self.kiosk_idle_seconds:
+    def keep_session(self) -> None:
+        """The payer is here: the idle period starts again."""
+        self._last_activity = self.idle_clock()
+
+    @property
+    def idle_warning_seconds(self) -> float:
+        return min(IDLE_WARNING_SECONDS, self.kiosk_idle_seconds / 2)
+
+    def kiosk_idle_tick(self) -> None:
+        """The kiosk's idle timer, run every second: in the last seconds of the idle period
+        a countdown that any key or click stops, then the wipe."""
+        left = self.kiosk_idle_seconds - (self.idle_clock() - self._last_activity)
+        if left > self.idle_warning_seconds:
+            self._idle_warning_done()
             return
         # A payment in flight finishes first; its result screen then times out itself.
         if any(getattr(screen, "HOLDS_SESSION", False) for screen in self.screen_stack):
+            self._idle_warning_done()
             return
         base = self.screen_stack[-1] if len(self.screen_stack) == 2 else None
         if base is not None and not getattr(base, "has_input", lambda: True)():
-            self._last_activity = time.monotonic()
+            self._last_activity = self.idle_clock()  # nothing on screen to clear
+            return
+        if left > 0:
+            self._idle_warning(math.ceil(left))
             return
         self.wipe_session()
+
+    def _idle_warning(self, seconds: int) -> None:
+        from tui.screens.idle_warning import IdleWarningScreen
+
+        if isinstance(self.screen, IdleWarningScreen):
+            self.screen.seconds_left = seconds
+        else:
+            self.push_screen(IdleWarningScreen(seconds))
+
+    def _idle_warning_done(self) -> None:
+        """Take the countdown away once the session was kept (its own key press usually
+        has already)."""
+        from tui.screens.idle_warning import IdleWarningScreen
+
+        if isinstance(self.screen, IdleWarningScreen):
+            self.screen.dismiss()
 
     # --- shutting down ----------------------------------------------------------------
 

@@ -26,7 +26,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="Paydesk: a law firm's clients pay several invoices in one sitting.",
     )
     parser.add_argument("--config", metavar="FILE", help="TOML settings file")
-    parser.add_argument("--db", metavar="URL", help="SQLite file path or postgresql:// URL")
+    parser.add_argument("--db", metavar="URL",
+                        help="SQLite file path or postgresql:// URL (default: database.url, "
+                             "else the demo firm's database that `paydesk demo` opens)")
     parser.add_argument(
         "--stripe-api-base", metavar="URL", help="Stripe API base (a sandbox, say)"
     )
@@ -62,6 +64,45 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         print(f"paydesk: {gateway_sentence(exc)}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:
+        print("\npaydesk: stopped. A payment or refund already sent to Stripe is settled by "
+              "`paydesk reconcile`; nothing is charged twice.", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        # The reader of our output went away (`| head`): stop quietly.
+        _silence_stdout()
+        return 1
+    except SystemExit:
+        raise
+    except Exception as exc:  # noqa: BLE001 - the last word: a sentence, never a traceback
+        print(f"paydesk: {_unexpected(exc)}", file=sys.stderr)
+        return 1
+
+
+def _unexpected(exc: Exception) -> str:
+    """A sentence for an error no command handled, without its raw text (which may carry
+    paths or values that do not belong on a terminal)."""
+    import peewee
+
+    if isinstance(exc, peewee.DatabaseError | peewee.InterfaceError):
+        return ("the database could not be reached or read "
+                f"({type(exc).__name__}). `paydesk doctor` checks the set-up.")
+    if isinstance(exc, OSError):
+        return (f"a file or connection could not be used ({exc.strerror or type(exc).__name__})."
+                " `paydesk doctor` checks the set-up.")
+    return (f"the command stopped on an unexpected error ({type(exc).__name__}). A payment "
+            "or refund already sent to Stripe is settled by `paydesk reconcile`; "
+            "`paydesk doctor` checks the set-up.")
+
+
+def _silence_stdout() -> None:
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):
+        pass
 
 
 if __name__ == "__main__":  # pragma: no cover

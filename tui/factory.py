@@ -19,6 +19,7 @@ def make_app(
     clock: Callable[[], dt.datetime] | None = None,
     demo_sign_ins: bool = False,
     allow_quit: bool | None = None,
+    idle_clock: Callable[[], float] | None = None,
 ) -> PaydeskApp:
     """The app for `mode` ("kiosk", "desk" or "demo") over `services`.
 
@@ -45,6 +46,7 @@ def make_app(
         clock=clock,
         demo_sign_ins=demo_sign_ins,
         allow_quit=allow_quit,
+        idle_clock=idle_clock,
     )
     app.services = services
     app.owns_services = owns

@@ -13,7 +13,9 @@ _PART = re.compile(r"\[([^\[\]]*)\]")
 
 
 def decode(text: str) -> dict[str, Any]:
-    """Nested params from a form-encoded body or query string."""
+    """Nested params from a form-encoded body or query string, every `[key]` as a hash.
+    `expand[0]=a` and `metadata[1]=x` decode alike; which of them is a list is the request
+    types' call (Schema.prepare turns a digit-keyed hash into a list where one is expected)."""
     root: dict[str, Any] = {}
     for raw_key, value in parse_qsl(text, keep_blank_values=True):
         match = _KEY.match(raw_key)
@@ -32,16 +34,7 @@ def decode(text: str) -> dict[str, Any]:
                 if not isinstance(child, dict):
                     raise invalid(f"Invalid parameter: {raw_key}", param=raw_key)
                 node = child
-    return _listify(root)
-
-
-def _listify(value: Any) -> Any:
-    if not isinstance(value, dict):
-        return value
-    items = {k: _listify(v) for k, v in value.items()}
-    if items and all(k.isdigit() for k in items):
-        return [items[k] for k in sorted(items, key=int)]
-    return items
+    return root
 
 
 def as_int(params: dict[str, Any], name: str, *, required: bool = False) -> int | None:

@@ -13,6 +13,10 @@ Reading the types:
 - `Dict[str, str]` (metadata): any keys, string values; an empty value unsets a key.
 - The keys of `stripe.RequestOptions` (api_key, idempotency_key, ...) travel as headers,
   never as parameters, so they are left out.
+- `List[X]`: the form encoding sends a list as a hash with digit keys (`expand[0]=a`); it
+  becomes a list only here, where a list is expected, so `metadata[1]=x` keeps its key "1".
+- `expand`: each path is checked against the object the endpoint answers with (the service
+  method's return annotation) and that object's `ExpandableField`s: see expandable.py.
 
 The one hand-written piece is `REMOVED`: a parameter that Stripe removed keeps the specific
 error code its changelog names.
@@ -39,6 +43,7 @@ from stripe._stripe_object import StripeObject
 from typing_extensions import is_typeddict
 
 from gateway.sandbox.errors import ApiError
+from gateway.sandbox.expandable import Expansions, Ref, returned_refs
 
 # (HTTP method, SDK path template) -> {removed parameter: (code, message)}.
 # https://docs.stripe.com/changelog/endive/2026-09-30/removes-the-payment-method-types-parameter-from-payment-intents-and-setup-intents
@@ -80,6 +85,7 @@ class Violation:
 
 
 def _one_of(values: list[str]) -> str:
+    values = list(dict.fromkeys(values))  # two alternatives of one kind read as one
     if len(values) == 1:
         return values[0]
     if len(values) == 2:
@@ -104,6 +110,11 @@ class _Node:
 
     def check(self, value: Any, path: str, out: list[Violation]) -> None:
         raise NotImplementedError
+
+    def shaped(self, value: Any) -> Any:
+        """`value` with every digit-keyed hash turned into a list where this type expects a
+        list (the form encoding sends `expand[0]=a` as a hash with key "0")."""
+        return value
 
 
 class _Str(_Node):
@@ -167,6 +178,9 @@ class _List(_Node):
         for i, item in enumerate(value):
             self.item.check(item, f"{path}[{i}]", out)
 
+    def shaped(self, value: Any) -> Any:
+        return [self.item.shaped(item) for item in value] if isinstance(value, list) else value
+
 
 class _Hash(_Node):
     """`Dict[str, X]`: free keys (metadata), each value checked."""
@@ -180,6 +194,11 @@ class _Hash(_Node):
     def check(self, value: Any, path: str, out: list[Violation]) -> None:
         for key, item in value.items():
             self.value.check(item, f"{path}[{key}]", out)
+
+    def shaped(self, value: Any) -> Any:
+        if not isinstance(value, dict):
+            return value
+        return {key: self.value.shaped(item) for key, item in value.items()}
 
 
 class _Object(_Node):
@@ -201,6 +220,13 @@ class _Object(_Node):
             self._required = required  # before _fields: another thread may be reading
             self._fields = fields
         return self._fields
+
+    def shaped(self, value: Any) -> Any:
+        if not isinstance(value, dict):
+            return value
+        fields = self.fields()
+        return {key: fields[key].shaped(item) if key in fields else item
+                for key, item in value.items()}
 
     def check(self, value: Any, path: str, out: list[Violation]) -> None:
         fields = self.fields()
@@ -227,6 +253,24 @@ class _Field:
     alternatives: list[_Node] = field(default_factory=list)
     empty_ok: bool = False
 
+    def shaped(self, value: Any) -> Any:
+        """A hash whose keys are all digits becomes a list only where a list is expected
+        and a hash is not: metadata[1]=x stays a hash with key "1"."""
+        if isinstance(value, dict) and value and all(key.isdigit() for key in value) and \
+                any(alt.shape == "list" for alt in self.alternatives) and \
+                not any(alt.shape == "object" for alt in self.alternatives):
+            value = [value[key] for key in sorted(value, key=int)]
+        shape = "object" if isinstance(value, dict) else "list" if isinstance(value, list) \
+            else "scalar"
+        fitting = [alt for alt in self.alternatives if alt.shape == shape]
+        if not fitting:
+            return value
+        if shape == "object" and len(fitting) > 1:  # the TypedDict that knows every key
+            known: list[_Node] = [alt for alt in fitting if isinstance(alt, _Object)
+                                  and set(value) <= set(alt.fields())]
+            fitting = known or fitting
+        return fitting[0].shaped(value)
+
     def check(self, value: Any, path: str, out: list[Violation]) -> None:
         if any(alt.shape == "any" for alt in self.alternatives):
             return
@@ -243,9 +287,8 @@ class _Field:
         fitting = [alt for alt in self.alternatives if alt.shape == shape]
         if not fitting:
             wanted = _one_of([alt.expected for alt in self.alternatives]) or "nothing"
-            if shape == "object" and len(self.alternatives) == 1 and \
-                    isinstance(self.alternatives[0], _List):
-                message = f"Invalid array for {path}"
+            if self.alternatives and all(a.shape == "list" for a in self.alternatives):
+                message = "Invalid array"  # a scalar, or a hash whose keys are not all digits
             elif shape == "scalar" and all(a.shape == "object" for a in self.alternatives):
                 message = "Invalid hash"
             else:
@@ -280,6 +323,8 @@ class Endpoint:
     params_module: str | None  # "stripe.params._payment_intent_update_params"
     params_class: str | None  # "PaymentIntentUpdateParams"
     segments: tuple[str | None, ...]  # literal path segments; None for a {placeholder}
+    # The object it answers with, from the service method's return annotation.
+    returns: tuple[Ref, ...] = ()
 
     def matches(self, parts: list[str]) -> bool:
         return len(parts) == len(self.segments) and all(
@@ -331,19 +376,21 @@ def _params_name(func: ast.FunctionDef) -> str | None:
 # The services are large (about 1 MB, mostly docstrings and async twins). To keep start-up
 # cheap, only the import lines and the synchronous methods that call `self._request(` are
 # handed to `ast`, docstrings blanked.
-_IMPORT = re.compile(r"^ *from stripe\.params[\w.]* import (?:\([^)]*\)|[^\n]*)", re.M)
+_IMPORT = re.compile(r"^ *from (stripe[\w.]*) import (\([^)]*\)|[^\n]*)", re.M)
 _METHOD = re.compile(r"^    (?:async )?def \w+\(", re.M)
 _DOCSTRING = re.compile(r'"""[\s\S]*?"""')
 
 
-def _endpoints_in(source: str) -> Iterator[tuple[str, str, str | None, str | None]]:
-    """(METHOD, path template, params module, params class) of each call in a service."""
+def _endpoints_in(
+        source: str) -> Iterator[tuple[str, str, str | None, str | None, tuple[Ref, ...]]]:
+    """(METHOD, path template, params module, params class, returned object) of each call in
+    a service."""
     imports: dict[str, str] = {}
-    for match in _IMPORT.finditer(source):
-        node = ast.parse(match.group(0).strip()).body[0]
-        assert isinstance(node, ast.ImportFrom) and node.module
-        for alias in node.names:
-            imports[alias.asname or alias.name] = node.module
+    for match in _IMPORT.finditer(source):  # `from stripe.x import (A, B as C)`
+        for alias in match.group(2).strip("() \n").split(","):
+            name, _, asname = alias.strip().partition(" as ")
+            if name:
+                imports[asname.strip() or name] = match.group(1)
     starts = [m.start() for m in _METHOD.finditer(source)]
     for begin, end in zip(starts, [*starts[1:], len(source)], strict=True):
         chunk = source[begin:end]
@@ -360,7 +407,10 @@ def _endpoints_in(source: str) -> Iterator[tuple[str, str, str | None, str | Non
                 if template is None or not template.startswith("/v1/"):
                     continue
                 name = _params_name(func)
-                yield method, template, imports.get(name) if name else None, name
+                returns = func.returns.value if isinstance(func.returns, ast.Constant) and \
+                    isinstance(func.returns.value, str) else None
+                yield (method, template, imports.get(name) if name else None, name,
+                       returned_refs(returns, imports))
 
 
 def _segments(template: str) -> tuple[str | None, ...]:
@@ -376,16 +426,18 @@ class Schema:
         self.endpoints: list[Endpoint] = []
         seen: set[tuple[str, str]] = set()
         for path in sorted(package.rglob("_*_service.py")):
-            for method, template, module, name in _endpoints_in(path.read_text("utf-8")):
+            for method, template, module, name, returns in _endpoints_in(
+                    path.read_text("utf-8")):
                 if (method, template) in seen:
                     continue
                 seen.add((method, template))
                 self.endpoints.append(Endpoint(method, template, module, name,
-                                               _segments(template)))
+                                               _segments(template), returns))
         # Literal segments before placeholders: /v1/customers/search before /v1/customers/{id}.
         self.endpoints.sort(key=lambda e: (e.template.count("{"), -len(e.template)))
         self._objects: dict[type, _Object] = {}
         self._lock = threading.RLock()
+        self.expansions = Expansions(package)  # read as expand paths are first asked about
         self.build_ms = (time.perf_counter() - started) * 1000
 
     # -- routes
@@ -409,6 +461,14 @@ class Schema:
     def violations(self, method: str, path: str, params: dict[str, Any]) -> list[Violation] | None:
         """What Stripe would refuse in this request, first answer first; None when the SDK
         knows no such endpoint."""
+        prepared = self.prepare(method, path, params)
+        return None if prepared is None else prepared[1]
+
+    def prepare(self, method: str, path: str, params: dict[str, Any]
+                ) -> tuple[dict[str, Any], list[Violation]] | None:
+        """The request's params as its endpoint reads them (a digit-keyed hash turned into a
+        list where the types expect a list) and what Stripe would refuse in them, first
+        answer first, `expand[]` paths included; None when the SDK knows no such endpoint."""
         endpoint = self.endpoint(method, path)
         if endpoint is None:
             return None
@@ -428,8 +488,25 @@ class Schema:
                 out.append(Violation("unknown", key, "parameter_unknown",
                                      f"Received unknown parameter: {key}", "unknown parameter"))
         else:
-            self.object_for(cls).check(rest, "", out)
+            node = self.object_for(cls)
+            params = node.shaped(params)
+            rest = {key: value for key, value in params.items() if key not in removed}
+            node.check(rest, "", out)
+            if not out:
+                out.extend(self.expand_violations(endpoint, params.get("expand")))
         out.sort(key=lambda v: _RANK[v.kind])  # stable: request order within a kind
+        return params, out
+
+    def expand_violations(self, endpoint: Endpoint, expand: Any) -> list[Violation]:
+        """Stripe refuses a path its answer cannot expand before it does anything; checked
+        against the SDK's resource classes (gateway/sandbox/expandable.py)."""
+        if not endpoint.returns or not isinstance(expand, list):
+            return []  # an answer the SDK does not model: nothing to check against
+        out = []
+        for path in expand:
+            message = self.expansions.refusal(endpoint.returns, str(path))
+            if message is not None:
+                out.append(_invalid("expand", message, "a path that cannot be expanded"))
         return out
 
     # -- compiling the TypedDicts

@@ -79,13 +79,15 @@ class SandboxHTTPServer(ThreadingHTTPServer):
                                 "https://stripe.com/docs or we can help at "
                                 "https://support.stripe.com/.")
         handler, groups = found
-        # Stripe's parameter checks, before the endpoint runs and before the idempotency key
-        # is taken: Stripe keeps no result for a request that failed validation.
-        violations = self.schema.violations(method, path, params)
-        if violations is None:  # an endpoint the pinned SDK does not have
+        # Stripe's parameter checks, `expand[]` paths included, before the endpoint runs and
+        # before the idempotency key is taken: Stripe keeps no result for a request that
+        # failed validation. The endpoint reads the params as the types shape them.
+        prepared = self.schema.prepare(method, path, params)
+        if prepared is None:  # an endpoint the pinned SDK does not have
             raise ApiError(404, f"Unrecognized request URL ({method}: {path}). Please see "
                                 "https://stripe.com/docs or we can help at "
                                 "https://support.stripe.com/.")
+        params, violations = prepared
         if violations:
             raise violations[0].error()
         state = self.state

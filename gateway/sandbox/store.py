@@ -26,7 +26,7 @@ from typing import Any
 
 from gateway.sandbox import holds
 from gateway.sandbox.clock import Clock
-from gateway.sandbox.errors import invalid, missing
+from gateway.sandbox.errors import missing
 from gateway.sandbox.idempotency import IdempotencyKeys
 from gateway.sandbox.testcards import Decline, TestCard
 
@@ -102,12 +102,13 @@ class State:
         return out
 
     def _expand(self, node: Any, parts: list[str]) -> None:
-        if not parts or not isinstance(node, dict):
+        """Expand one path. The paths were checked against the SDK's types before the
+        endpoint ran (Schema.prepare); a path through a null value, or through a field this
+        sandbox does not keep, expands nothing, as Stripe answers null there."""
+        if not parts or not isinstance(node, dict) or parts[0] not in node:
             return
         head, rest = parts[0], parts[1:]
-        value = node.get(head)
-        if head not in node:
-            raise invalid(f"This property cannot be expanded ({head}).", param="expand")
+        value = node[head]
         if isinstance(value, str) and value in self.objects:
             value = node[head] = _public(self.objects[value])
         if isinstance(value, list):

@@ -11,6 +11,8 @@ from models import Invoice
 from tui.cli import main
 
 DANA = "dana.whitfield@example.com"
+# A Stripe test card in test mode: its expiry and CVC may be arguments.
+EXP_CVC = ("--exp", "12/34", "--cvc", "123")
 
 
 @pytest.fixture
@@ -44,7 +46,7 @@ def test_invoices_json_lists_the_payable_invoices_with_their_fields(cli):
 
 def test_pay_prints_one_line_per_invoice_and_exits_0(cli, sandbox):
     code, out, err = cli("pay", "--client", DANA, "--invoice", "INV-1001=1250.00",
-                         "--invoice", "INV-1004=100", "--card", "4242 4242 4242 4242")
+                         "--invoice", "INV-1004=100", "--card", "4242 4242 4242 4242", *EXP_CVC)
     assert code == 0, err
     lines = out.strip().splitlines()
     assert len(lines) == 2
@@ -57,7 +59,7 @@ def test_pay_prints_one_line_per_invoice_and_exits_0(cli, sandbox):
 
 def test_pay_with_a_declining_card_exits_1_with_the_reason(cli, sandbox):
     code, _, err = cli("pay", "--client", DANA, "--invoice", "INV-1001",
-                       "--card", "4000000000000002", "--json")
+                       "--card", "4000000000000002", *EXP_CVC, "--json")
     assert code == 1
     assert "declined" in err.lower()
     assert Invoice.get(Invoice.number == "INV-1001").paid_minor == 0
@@ -70,7 +72,7 @@ def test_pay_with_a_declining_card_exits_1_with_the_reason(cli, sandbox):
     (("--invoice", "INV-1001=abc"), "Enter an amount"),
 ])
 def test_pay_with_bad_input_exits_2_and_changes_nothing(cli, sandbox, args, message):
-    code, out, err = cli("pay", "--client", DANA, *args, "--card", "4242424242424242")
+    code, out, err = cli("pay", "--client", DANA, *args, "--card", "4242424242424242", *EXP_CVC)
     assert code == 2
     assert message in err and out == ""
     assert sandbox.count("payment_intent") == 0
@@ -78,14 +80,14 @@ def test_pay_with_bad_input_exits_2_and_changes_nothing(cli, sandbox, args, mess
 
 def test_pay_by_code_pays_that_invoice(cli):
     code, out, err = cli("pay", "--code", "LINK-1013", "--amount", "90.00",
-                         "--card", "5555555555554444")
+                         "--card", "5555555555554444", *EXP_CVC)
     assert code == 0, err
     assert out.split()[:3] == ["INV-1013", "$90.00", "captured"]
 
 
 def test_staff_list_payments_refund_and_record_a_check(cli):
     assert cli("pay", "--client", DANA, "--invoice", "INV-1012",
-               "--card", "4242424242424242")[0] == 0
+               "--card", "4242424242424242", *EXP_CVC)[0] == 0
     code, out, _ = cli("payments", "--client", DANA, "--staff", "Front Desk", "--json")
     assert code == 0
     card_rows = [r for r in json.loads(out) if r["method"] == "card_keyed"]
@@ -121,12 +123,12 @@ def test_reconcile_reports_and_exits_0(cli):
 def test_pay_on_the_card_reader_then_saved_card_then_refund_the_whole_checkout(cli, sandbox):
     # The reader: the simulated reader is tapped with a test card once it is waiting.
     code, out, err = cli("pay", "--client", DANA, "--invoice", "INV-1012=475",
-                         "--invoice", "INV-1021", "--reader", "--json")
+                         "--invoice", "INV-1021", "--reader", "--keep-card", "--json")
     assert code == 0, err
     result = json.loads(out)
     assert result["status"] == "succeeded"
     assert [t["status"] for t in result["transactions"]] == ["captured", "captured"]
-    # The card the reader yielded is now one of the client's saved cards.
+    # The card the reader yielded is now one of the client's saved cards (the payer agreed).
     code, out, err = cli("pay", "--client", DANA, "--invoice", "INV-1001=100",
                          "--saved-card")
     assert code == 0, err

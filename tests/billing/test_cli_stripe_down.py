@@ -16,6 +16,8 @@ from models.payments import InvoicePayment
 from tui.cli import main
 
 DANA = "dana.whitfield@example.com"
+# A Stripe test card in test mode: its expiry and CVC may be arguments.
+EXP_CVC = ("--exp", "12/34", "--cvc", "123")
 
 
 def closed_port_url() -> str:
@@ -82,7 +84,7 @@ def test_pay_on_the_reader_when_stripe_is_unreachable(cli, down, reader):
 
 def test_pay_with_a_typed_card_when_stripe_is_unreachable(cli, down):
     code, out, err = cli(down, "pay", "--client", DANA, "--invoice", "INV-1001",
-                         "--card", "4242424242424242")
+                         "--card", "4242424242424242", *EXP_CVC)
     assert code == 1
     assert one_sentence(err) == ("paydesk: Nothing was charged. We could not reach the card "
                                  "processor; please try again.")
@@ -104,7 +106,7 @@ def test_a_bad_api_key_is_a_sentence_too(cli, sandbox, monkeypatch):
 
 def test_refund_and_reconcile_when_stripe_is_unreachable_then_settled_once(cli, sandbox, down):
     code, _, err = cli(sandbox.url, "pay", "--client", DANA, "--invoice", "INV-1012",
-                       "--card", "4242424242424242")
+                       "--card", "4242424242424242", *EXP_CVC)
     assert code == 0, err
     payment = InvoicePayment.get(InvoicePayment.status == "captured")
 
@@ -140,7 +142,7 @@ def test_a_lost_authorization_answer_says_the_outcome_is_not_known(cli, sandbox,
         return authorize(self, **request)
     monkeypatch.setattr(StripeGateway, "authorize", answer_lost)
     code, _, err = cli(sandbox.url, "pay", "--client", DANA, "--invoice", "INV-1001",
-                       "--card", "4242424242424242")
+                       "--card", "4242424242424242", *EXP_CVC)
     assert code == 3
     line = one_sentence(err)
     assert "the outcome is not known yet" in line and "nothing will be charged twice" in line

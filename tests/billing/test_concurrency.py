@@ -22,7 +22,8 @@ def shared_demo(database_url, demo_db):
 
 def test_eight_processes_paying_one_invoice_at_once_never_overpay_it(shared_demo, sandbox,
                                                                     tmp_path):
-    pay = ["pay", "--client", DANA, "--invoice", "INV-1001=500.00", "--card", "4242424242424242"]
+    pay = ["pay", "--client", DANA, "--invoice", "INV-1001=500.00", "--card", "4242424242424242",
+           "--exp", "12/34", "--cvc", "123"]
     results = paydesk_at_once([pay] * 8, shared_demo, sandbox.url, tmp_path)
 
     ok = [r for r in results if r.returncode == 0]

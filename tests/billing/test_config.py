@@ -51,7 +51,11 @@ def test_defaults_without_a_file(tmp_path, monkeypatch):
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
     settings = load_settings(None, environ={})
     assert settings.stripe.api_key is None and settings.stripe.test_mode
-    assert settings.database_url == str(tmp_path / "data" / "paydesk" / "paydesk.db")
+    # No database configured: the demo firm's, the one `paydesk demo` opens.
+    assert settings.database_url == str(tmp_path / "data" / "paydesk" / "demo.db")
+    assert settings.database_is_default
+    assert not load_settings(None, environ={"PAYDESK_DATABASE_URL": "/tmp/x.db"}
+                             ).database_is_default
     assert settings.kiosk.idle_seconds == 120
 
 

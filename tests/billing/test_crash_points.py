@@ -86,7 +86,8 @@ def _add_huge_invoice() -> None:
 def _crash_then_reconcile(stripe, tmp_path, sqlite_url, step, invoices) -> dict:
     before = balances()
     url = stripe.url
-    args = ["pay", "--client", DANA, "--card", "4242424242424242"]
+    args = ["pay", "--client", DANA, "--card", "4242424242424242", "--exp", "12/34",
+            "--cvc", "123"]
     for number in invoices:
         args += ["--invoice", number]
     crashed = paydesk(sqlite_url, url, tmp_path, *args, crash_at=step)
@@ -136,8 +137,8 @@ def test_a_crash_while_cancelling_after_a_failed_authorization_charges_nothing(
 def test_after_a_crash_and_reconciliation_the_invoices_can_be_paid(demo_sqlite, sqlite_url,
                                                                    tmp_path, stripe):
     url = stripe.url
-    args = ["pay", "--client", DANA, "--card", "4242424242424242",
-            "--invoice", "INV-1001", "--invoice", "INV-1012"]
+    args = ["pay", "--client", DANA, "--card", "4242424242424242", "--exp", "12/34",
+            "--cvc", "123", "--invoice", "INV-1001", "--invoice", "INV-1012"]
     assert paydesk(sqlite_url, url, tmp_path, *args, crash_at="authorized").returncode == 70
     assert paydesk(sqlite_url, url, tmp_path, "reconcile").returncode == 0  # the CLI
     paid = paydesk(sqlite_url, url, tmp_path, *args)

@@ -10,9 +10,13 @@ from pathlib import Path
 
 import pytest
 
+from gateway.sandbox import Faults
 from models import bind, open_database
-from models.schema import _runner, pending
+from models.schema import MIGRATIONS_DIR, _runner, pending
 from tui.cli import main
+
+# Every migration Paydesk has, in order (the newest is the current schema).
+MIGRATIONS = sorted(p.stem for p in MIGRATIONS_DIR.glob("[0-9]*.py"))
 
 GOOD = {"database", "firm", "stripe key", "api version", "keyed cards", "stripe account",
         "card readers"}
@@ -51,7 +55,7 @@ def test_a_good_set_up_passes_every_check(doctor, demo_db, database_url, sandbox
     code, checks, _ = doctor(database_url, sandbox.url)
     assert code == 0
     assert set(checks) == GOOD and problems(checks) == set()
-    assert "schema current (0002_guards)" in checks["database"][1]
+    assert f"schema current ({MIGRATIONS[-1]})" in checks["database"][1]
     assert "test mode" in checks["stripe key"][1]
     assert checks["api version"][1].startswith("2026-10-28.endive")
     assert checks["stripe account"][1].startswith("acct_")
@@ -97,9 +101,10 @@ def test_an_old_schema_names_the_missing_migrations(doctor, sandbox, tmp_path):
     code, checks, _ = doctor(path, sandbox.url)
     assert code == 1 and problems(checks) == {"database"}
     message = checks["database"][1]
-    assert "old schema: migrations 0002_guards are not applied" in message
+    later = MIGRATIONS[1:]
+    assert f"old schema: migrations {', '.join(later)} are not applied" in message
     assert "`paydesk db upgrade`" in message
-    assert pending(bind(open_database(path))) == ["0002_guards"]  # left as it was
+    assert pending(bind(open_database(path))) == later  # left as it was
 
 
 def test_a_key_stripe_refuses(doctor, demo_sqlite, sqlite_url, sandbox, monkeypatch):
@@ -202,3 +207,241 @@ def test_the_sandbox_account_has_the_keys_of_stripes_example(sandbox):
     assert set(account) == set(example)
     assert account["id"].startswith("acct_") and account["object"] == "account"
     assert client.v1.accounts.retrieve_current().id == account["id"]  # one account
+
+
+# --- the kind of key -------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("key", "kind", "mode"), [
+    ("sk_test_abc", "secret", "test"), ("sk_live_abc", "secret", "live"),
+    ("rk_test_abc", "restricted", "test"), ("rk_live_abc", "restricted", "live"),
+    ("pk_test_abc", "publishable", "not secret"), ("pk_live_abc", "publishable", "not secret"),
+    ("whsec_abc", "unknown", "not secret"), ("sk_test_", "unknown", "not secret"),
+    ("4242424242424242", "unknown", "not secret"), (None, None, None), ("", None, None)])
+def test_each_kind_of_key_is_recognised_by_its_prefix(key, kind, mode):
+    from gateway.setup_check import key_mode
+
+    assert key_mode(key) == mode  # a publishable key or garbage is never "live"
+    from gateway.setup_check import key_kind
+
+    assert key_kind(key) == kind
+
+
+def run_doctor(settings, capsys, *, charge_test: bool) -> tuple[int, dict[str, tuple[str, str]]]:
+    """`paydesk doctor --json` on settings made directly (load_settings refuses a key that
+    is not sk_/rk_ before the doctor runs; the doctor must still name one)."""
+    import argparse
+
+    from tui.commands.doctor import doctor as run
+
+    code = run(argparse.Namespace(charge_test=charge_test, json=True), settings)
+    report = json.loads(capsys.readouterr().out)
+    return code, {c["name"]: (c["status"], c["message"]) for c in report["checks"]}
+
+
+@pytest.mark.parametrize(("key", "what"), [
+    ("pk_test_firmsPublishableKey", "a publishable key (pk_)"),
+    ("pk_live_firmsPublishableKey", "a publishable key (pk_)"),
+    ("firmsSecretKeyWithoutPrefix", "not a Stripe secret key")])
+def test_a_key_that_is_not_a_secret_key_is_named_so(key, what, demo_sqlite, sqlite_url,
+                                                    sandbox, capsys):
+    from dataclasses import replace
+
+    from billing.config import load_settings
+
+    settings = load_settings(environ={}, overrides={"database.url": sqlite_url})
+    settings = replace(settings, stripe=replace(settings.stripe, api_key=key,
+                                                api_base=sandbox.url))
+    code, checks = run_doctor(settings, capsys, charge_test=True)
+    assert code == 1
+    status, message = checks["stripe key"]
+    assert status == "problem"
+    assert "is not a secret key: it is " + what in message
+    assert "Developers > API keys" in message and "starts sk_test_ or sk_live_" in message
+    assert "live mode" not in message and "real cards" not in message
+    assert "keyed cards" not in checks  # no raw-card-access problem for a key that is none
+    assert checks["stripe account"][0] == checks["card readers"][0] == "skipped"
+    status, message = checks["charge test"]
+    assert status == "problem" and "not a secret key" in message and "real card" not in message
+    assert sandbox.count("payment_intent") == 0
+    assert key not in json.dumps(checks)
+
+
+def refuse_restricted(sandbox, monkeypatch, paths: set[str], message: str) -> None:
+    """The sandbox answers a GET of `paths` as Stripe answers a restricted key that may not
+    make it: 403, invalid_request_error (stripe.PermissionError)."""
+    from gateway.sandbox.errors import ApiError
+
+    server = sandbox._server
+    real = server.dispatch
+
+    def dispatch(method, path, params, key):
+        if method == "GET" and path in paths:
+            raise ApiError(403, message)
+        return real(method, path, params, key)
+    monkeypatch.setattr(server, "dispatch", dispatch)
+
+
+RAK_ACCOUNT = ("The provided key 'rk_test_********abcd' does not have the required permissions "
+               "for this endpoint on account 'acct_1Firm'. This is a restricted API key, but "
+               "the required permissions are not available for use by restricted keys.")
+RAK_READERS = ("The provided key 'rk_test_********abcd' does not have the required permissions "
+               "for this endpoint on account 'acct_1Firm'. Having the "
+               "'rak_terminal_reader_read' permission would allow this request to continue.")
+
+
+def test_a_restricted_test_key_refused_the_account_is_not_a_bad_key(
+        doctor, demo_sqlite, sqlite_url, sandbox, monkeypatch):
+    monkeypatch.setenv("STRIPE_API_KEY", "rk_test_firmsRestrictedKey")
+    refuse_restricted(sandbox, monkeypatch, {"/v1/account"}, RAK_ACCOUNT)
+    code, checks, out = doctor(sqlite_url, sandbox.url)
+    assert code == 0 and problems(checks) == set()
+    status, message = checks["stripe key"]
+    assert message.startswith("a restricted key for test mode")
+    assert "Write access to Customers, PaymentMethods, PaymentIntents" in message
+    assert "Terminal Readers" in message
+    status, message = checks["stripe account"]
+    assert status == "skipped" and "knows the key" in message
+    assert "restricted key may not read the account" in message
+    assert "Paydesk's payments do not need" in message
+    assert "refused the API key" not in message
+    assert checks["card readers"][0] == "ok"  # checked all the same
+    assert "acct_1Firm" not in out and "abcd" not in out
+
+
+def test_a_restricted_key_without_reader_access_is_told_which_permission(
+        doctor, demo_sqlite, sqlite_url, sandbox, monkeypatch):
+    monkeypatch.setenv("STRIPE_API_KEY", "rk_test_firmsRestrictedKey")
+    refuse_restricted(sandbox, monkeypatch, {"/v1/account"}, RAK_ACCOUNT)
+    refuse_restricted(sandbox, monkeypatch, {"/v1/terminal/readers"}, RAK_READERS)
+    code, checks, out = doctor(sqlite_url, sandbox.url)
+    assert code == 1 and problems(checks) == {"card readers"}
+    message = checks["card readers"][1]
+    assert "Stripe knows the key" in message and "rak_terminal_reader_read" in message
+    assert "Terminal Readers" in message
+    assert "acct_1Firm" not in out and "abcd" not in out
+
+
+def test_the_charge_test_on_a_restricted_test_key_speaks_of_no_real_card(
+        doctor, demo_sqlite, sqlite_url, sandbox, monkeypatch):
+    monkeypatch.setenv("STRIPE_API_KEY", "rk_test_firmsRestrictedKey")
+    _, checks, _ = doctor(sqlite_url, sandbox.url, "--charge-test")
+    status, message = checks["charge test"]
+    assert status == "problem" and message.startswith("Refused")
+    assert "real card" not in message and "restricted test key" in message
+    assert "sk_test_" in message and "Nothing was sent" in message
+    assert sandbox.count("payment_intent") == 0
+
+
+# --- a lost answer to the test authorization -------------------------------------------------
+
+def lose_answers(sandbox, monkeypatch, *, from_create: bool, only_create: bool) -> None:
+    """The sandbox does the work and drops the answer (Faults(drop_rate=1.0)): for the
+    PaymentIntent create only, or for it and every request after it."""
+    server = sandbox._server
+    real = server.dispatch
+
+    def dispatch(method, path, params, key):
+        if method == "POST" and path == "/v1/payment_intents" and from_create:
+            sandbox.faults = Faults(drop_rate=1.0)
+        elif only_create:
+            sandbox.faults = Faults()
+        return real(method, path, params, key)
+    monkeypatch.setattr(server, "dispatch", dispatch)
+
+
+def test_a_lost_answer_to_the_charge_test_finds_the_hold_and_cancels_it(
+        doctor, demo_sqlite, sqlite_url, sandbox, monkeypatch):
+    lose_answers(sandbox, monkeypatch, from_create=True, only_create=True)
+    code, checks, _ = doctor(sqlite_url, sandbox.url, "--charge-test")
+    assert sandbox.fault_counts["dropped"] == 1  # the create's answer, and only it
+    intents = sandbox.objects("payment_intent")
+    assert sum(i["status"] == "canceled" for i in intents) == 1
+    assert not [i for i in intents if i["status"] == "requires_capture"]
+    [intent] = intents
+    assert code == 1 and problems(checks) == {"charge test"}
+    message = checks["charge test"][1]
+    assert "answer to the test authorization of $0.50 was lost" in message
+    assert f"the hold {intent['id']} was found and cancelled" in message
+    assert "did not go through" not in message
+
+
+def test_a_lost_answer_that_cannot_be_read_back_says_the_hold_may_exist(
+        doctor, demo_sqlite, sqlite_url, sandbox, monkeypatch):
+    lose_answers(sandbox, monkeypatch, from_create=True, only_create=False)
+    code, checks, _ = doctor(sqlite_url, sandbox.url, "--charge-test")
+    [intent] = sandbox.objects("payment_intent")
+    assert intent["status"] == "requires_capture"  # placed; Paydesk could not reach it
+    assert code == 1
+    message = checks["charge test"][1]
+    assert "may have been placed" in message and "did not go through" not in message
+    assert "lapses by itself within 7 days" in message
+    assert "Stripe Dashboard (test mode) under Payments, uncaptured" in message
+    assert 'description "Paydesk set-up check (cancelled at once)"' in message
+    assert f"paydesk_doctor = {intent['metadata']['paydesk_doctor']}" in message
+    assert "customer paydesk-doctor@example.com" in message
+    # And it does lapse as said: 7 days on, the sandbox reads it as canceled.
+    sandbox.faults = Faults()
+    sandbox.advance_clock(7 * 24 * 3600 + 60)
+    assert [i["status"] for i in sandbox.objects("payment_intent")] == ["canceled"]
+
+
+# --- a command that cannot start -------------------------------------------------------------
+
+def test_a_corrupt_sandbox_state_file_is_named_not_the_database(demo_sqlite, sqlite_url,
+                                                                 tmp_path, monkeypatch, capsys):
+    from billing.config import load_settings
+    from billing.services import embedded_sandbox_state
+
+    monkeypatch.setenv("HOME", str(tmp_path))
+    for name in ("STRIPE_API_KEY", "PAYDESK_DATABASE_URL", "PAYDESK_STRIPE_API_BASE"):
+        monkeypatch.delenv(name, raising=False)
+    state = embedded_sandbox_state(load_settings(environ={}, overrides={"database.url": sqlite_url}))
+    assert state is not None
+    Path(state).write_text('{"objects": {"cus_1": ', encoding="utf-8")  # cut off mid-write
+    code = main(["--db", sqlite_url, "invoices", "--client", "dana.whitfield@example.com"])
+    err = capsys.readouterr().err
+    assert code == 1 and "Traceback" not in err
+    assert err.startswith("paydesk: cannot start: the built-in Stripe sandbox")
+    assert f"It keeps its state in {state}: if that file is damaged, move it aside" in err
+    assert "database" not in err
+    assert "`paydesk doctor` checks the set-up." in err
+    assert Path(state).read_text(encoding="utf-8") == '{"objects": {"cus_1": '  # untouched
+
+
+def test_a_database_that_cannot_be_brought_up_to_date_is_named(demo_sqlite, sqlite_url,
+                                                              tmp_path, monkeypatch, capsys):
+    import peewee
+
+    import billing.services
+
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.delenv("PAYDESK_DATABASE_URL", raising=False)
+    monkeypatch.setenv("STRIPE_API_KEY", "sk_test_cli")
+
+    def locked(db):
+        raise peewee.OperationalError("database is locked")
+    monkeypatch.setattr(billing.services, "upgrade", locked)
+    code = main(["--db", sqlite_url, "invoices", "--client", "dana.whitfield@example.com"])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert err.startswith(f"paydesk: cannot start: the database (SQLite {sqlite_url}) could "
+                          "not be opened or brought up to date (database is locked).")
+    assert "sandbox" not in err
+
+
+def test_a_lost_answer_to_the_cancel_is_read_back(doctor, demo_sqlite, sqlite_url, sandbox,
+                                                 monkeypatch):
+    server = sandbox._server
+    real = server.dispatch
+
+    def dispatch(method, path, params, key):  # the cancel is done, its answer is lost
+        lost = method == "POST" and path.endswith("/cancel")
+        sandbox.faults = Faults(drop_rate=1.0 if lost else 0.0)
+        return real(method, path, params, key)
+    monkeypatch.setattr(server, "dispatch", dispatch)
+    code, checks, _ = doctor(sqlite_url, sandbox.url, "--charge-test")
+    assert sandbox.fault_counts["dropped"] == 1
+    [intent] = sandbox.objects("payment_intent")
+    assert intent["status"] == "canceled"
+    assert code == 0 and checks["charge test"][0] == "ok"
+    assert intent["id"] in checks["charge test"][1]

@@ -94,7 +94,12 @@ def test_one_transaction_is_singular_and_offline_payments_mention_no_statement(d
     assert build_confirmation(single.id)["Subject"] == (
         "Harbor & Vale LLP: payment received (1 transaction)"
     )
-    assert "1 separate transaction will appear" in parts(build_confirmation(single.id))[0]
+    text = parts(build_confirmation(single.id))[0]
+    # One invoice: one transaction, said for its count (not "1 separate transaction", not
+    # "made as 1 transaction, one per invoice").
+    assert "1 transaction will appear on your statement." in text
+    assert "separate" not in text and "one per invoice" not in text
+    assert "Your receipt is attached as a PDF." in text
 
 
 def test_only_captured_payments_are_listed(demo_sqlite):

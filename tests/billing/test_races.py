@@ -6,10 +6,10 @@ authorized is left behind. Each test makes the interleaving happen at an exact p
 from __future__ import annotations
 
 from billing import checkout as engine
-from billing import ledger, reconcile, refunds
+from billing import lease, ledger, reconcile, refunds
 from billing.values import StaffSession
 from gateway import errors as gw
-from models import Checkout, Invoice, InvoicePayment, Refund, Staff
+from models import Checkout, Invoice, InvoicePayment, Refund, Staff, utcnow
 from tests.billing.conftest import TODAY, full_balances, invoice, keyed
 
 
@@ -51,7 +51,10 @@ def test_a_capture_recorded_by_reconciliation_while_the_engine_waits_is_counted_
     before = inv.paid_minor
 
     def reconciliation_on_another_terminal():
-        assert reconcile.settle_checkout(gateway, checkout_id, terminal="terminal-b")
+        # Only once this run's lease has lapsed (the engine stalled for longer than it)
+        # may another terminal take the checkout over.
+        assert reconcile.settle_checkout(gateway, checkout_id, terminal="terminal-b",
+                                         clock=lambda: utcnow() + lease.LEASE * 2)
 
     slow = Interleaved(gateway, "capture", reconciliation_on_another_terminal)
     engine.run_checkout(slow, checkout_id, keyed(), terminal="terminal-a")

@@ -271,13 +271,15 @@ def cli_env(tmp_path, monkeypatch):
     for var in ("PAYDESK_SMTP_HOST", "PAYDESK_DATABASE_URL", "PAYDESK_OUTBOX_DIR"):
         monkeypatch.delenv(var, raising=False)
     monkeypatch.setenv("PAYDESK_OUTBOX_DIR", str(tmp_path / "outbox"))
+    monkeypatch.setenv("PAYDESK_STAFF_PIN", "2468")
     return ["--config", str(config)]
 
 
 def test_cli_receipt_prints_the_text_receipt(demo_sqlite, sqlite_url, cli_env, capsys):
     number = payments_of(card_checkout({"INV-1012": 47500}))[0].receipt_number
 
-    status = paydesk([*cli_env, "--db", sqlite_url, "receipt", number])
+    status = paydesk([*cli_env, "--db", sqlite_url, "receipt", number,
+                      "--staff", "Front Desk"])
 
     out = capsys.readouterr().out
     assert status == 0
@@ -288,7 +290,8 @@ def test_cli_receipt_writes_the_pdf(demo_sqlite, sqlite_url, cli_env, tmp_path, 
     number = payments_of(card_checkout({"INV-1012": 47500}))[0].receipt_number
     target = tmp_path / "receipt.pdf"
 
-    status = paydesk([*cli_env, "receipt", number, "--pdf", str(target), "--db", sqlite_url])
+    status = paydesk([*cli_env, "receipt", number, "--pdf", str(target), "--db", sqlite_url,
+                      "--staff", "Front Desk"])
 
     assert status == 0
     assert target.read_bytes().startswith(b"%PDF-")
@@ -298,7 +301,8 @@ def test_cli_receipt_writes_the_pdf(demo_sqlite, sqlite_url, cli_env, tmp_path, 
 
 def test_cli_receipt_unknown_number_fails_with_the_reason(demo_sqlite, sqlite_url, cli_env,
                                                           capsys):
-    status = paydesk([*cli_env, "--db", sqlite_url, "receipt", "R-424242"])
+    status = paydesk([*cli_env, "--db", sqlite_url, "receipt", "R-424242",
+                      "--staff", "Front Desk"])
 
     captured = capsys.readouterr()
     assert status != 0

@@ -100,13 +100,13 @@ def test_an_amount_held_by_an_open_checkout_cannot_be_paid_again(desk, dana, san
     assert desk.pay(dana, {inv.id: usd(25000)}, keyed()).succeeded
 
 
-def test_an_invalid_keyed_card_fails_without_charging(desk, dana, sandbox):
-    before = balances()
-    result = desk.pay(dana, full_balances(["INV-1001"]), keyed("4242424242424241"))
-    assert result.status == "failed"
-    assert "card number is not valid" in result.message
+def test_an_invalid_keyed_card_is_refused_before_anything_is_reserved(desk, dana, sandbox):
+    before, checkouts = balances(), Checkout.select().count()
+    with pytest.raises(BillingError, match="card number is not valid"):
+        desk.pay(dana, full_balances(["INV-1001"]), keyed("4242424242424241"))
     assert sandbox.count("payment_intent") == 0
     assert balances() == before
+    assert Checkout.select().count() == checkouts
 
 
 def test_a_saved_card_of_someone_else_is_refused(desk, dana, sandbox):

@@ -19,6 +19,7 @@ from gateway import (
     StripeGateway,
 )
 from gateway.sandbox import FRONT_DESK_READER_LABEL, Sandbox
+from gateway.stripe_gateway import descriptor_suffix
 from tests.gateway.conftest import make_gateway
 
 
@@ -368,3 +369,18 @@ def test_a_stopped_sandbox_is_an_unknown_outcome_not_a_failure(sandbox: Sandbox)
         gateway.authorize(amount=1000, currency="usd", payment_method_id="pm_card_visa",
                           customer_id="cus_x", metadata={}, statement_descriptor_suffix="A",
                           description="d", idempotency_key="ip-down")
+
+
+@pytest.mark.parametrize("label", ["INV-1001", "№ 12 счёт", "Счёт INV-7", "Café *Ünïcode* \"q\"",
+                                   "INV 1021 — Whitfield v. Smith & Co", "12345", "<>'\"*\\"])
+def test_any_invoice_label_makes_a_suffix_stripe_accepts(gateway: StripeGateway,
+                                                          customer_id: str, label: str) -> None:
+    """The strict sandbox refuses what Stripe refuses in a statement descriptor suffix
+    (non-Latin characters, < > \\ ' " *, no letter, over 22): whatever an invoice is called,
+    the hold is placed, with a suffix only when one can be made."""
+    held = gateway.authorize(amount=5_000, currency="usd", payment_method_id="pm_card_visa",
+                             customer_id=customer_id, metadata={}, description="Invoice",
+                             statement_descriptor_suffix=label, idempotency_key=f"sfx-{label.encode().hex()}")
+    assert held.status == "requires_capture"
+    suffix = descriptor_suffix(label)
+    assert suffix is None or (len(suffix) <= 22 and any(c.isalpha() for c in suffix))

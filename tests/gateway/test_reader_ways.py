@@ -147,6 +147,23 @@ def test_no_tap_in_time_cancels_the_intent_and_frees_the_reader(
         taps.join()
 
 
+def test_a_reader_that_cannot_be_read_leaves_no_hold_waiting(
+        gateway: StripeGateway, sandbox: Sandbox, customer_id: str,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Stripe refuses to show the reader while it waits for the tap: the reader is stopped
+    and the intent released, so a tap made afterwards cannot leave an untracked hold."""
+    def unreadable(*args: Any, **kwargs: Any) -> None:
+        raise InvalidRequest("No such terminal.reader", code="resource_missing")
+
+    monkeypatch.setattr(gateway, "_wait_for_action", unreadable)
+    with pytest.raises(InvalidRequest):
+        _tap_on_reader(gateway, sandbox, customer_id, 5000, "tap-unreadable")
+    [pi] = sandbox.objects("payment_intent")
+    assert pi["status"] == "canceled"
+    action = _reader(sandbox)["action"]
+    assert (action["status"], action["failure_code"]) == ("failed", "canceled")
+
+
 def test_the_tapped_card_present_method_cannot_be_charged_as_a_card(
         gateway: StripeGateway, sandbox: Sandbox, customer_id: str) -> None:
     with Tapper(sandbox, gateway, [APPLE_PAY_TAP]) as taps:

@@ -7,11 +7,12 @@ shown. It never touches the firm's configured database or Stripe account."""
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from dataclasses import replace
 from pathlib import Path
 
-from billing.config import Settings, StripeSettings, default_data_dir
+from billing.config import Settings, StripeSettings, default_demo_database
 
 DEMO_APPS = {"welcome": "demo", "kiosk": "kiosk", "desk": "desk"}
 
@@ -31,9 +32,33 @@ def register(sub: argparse._SubParsersAction) -> None:
     desk.set_defaults(func=_desk)
 
 
+def _no_terminal(command: str) -> str | None:
+    """Why the app cannot run here, or None: it draws on a terminal (or on textual-serve's
+    web driver, which sets TEXTUAL_DRIVER)."""
+    if os.environ.get("TEXTUAL_DRIVER"):
+        return None
+    streams = (sys.stdin, sys.stdout)
+    try:
+        if all(s is not None and not s.closed and s.isatty() for s in streams):
+            return None
+    except (OSError, ValueError):
+        pass
+    return (f"`paydesk {command}` needs a terminal to draw on, and standard input or output "
+            "is not one. Run it in a terminal, or serve it: `paydesk serve-ssh`, "
+            "`paydesk serve-web`.")
+
+
 def _run(settings: Settings, mode: str, **kwargs) -> int:
     from tui.factory import make_app
 
+    problem = _no_terminal("demo" if kwargs.get("demo_sign_ins") else mode)
+    if problem is None and not kwargs.get("demo_sign_ins"):
+        from tui.commands.common import database_problem
+
+        problem = database_problem(settings)
+    if problem:
+        print(f"paydesk: {problem}", file=sys.stderr)
+        return 1
     try:
         app = make_app(settings, mode=mode, **kwargs)
     except Exception as exc:  # noqa: BLE001 - the command line reports and stops
@@ -58,7 +83,7 @@ def demo_database(args) -> str:
         if "://" in given and not given.startswith("sqlite:///"):
             raise SystemExit("paydesk demo: --db must be a SQLite file path")
         return given
-    return str(default_data_dir() / "demo.db")
+    return str(default_demo_database())
 
 
 def prepare_demo_database(url: str, *, reset: bool) -> None:
@@ -81,6 +106,10 @@ def prepare_demo_database(url: str, *, reset: bool) -> None:
 
 
 def _demo(args, settings: Settings) -> int:
+    problem = _no_terminal("demo")
+    if problem:
+        print(f"paydesk: {problem}", file=sys.stderr)
+        return 1
     url = demo_database(args)
     prepare_demo_database(url, reset=args.reset)
     # The demo always pays into the sandbox, whatever STRIPE_API_KEY says; an explicit

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from models import bind, open_database
-from models.db import DatabaseUrlError
+from models.db import DatabaseUrlError, sqlite_path
 from models.demo import seed_demo
 from models.schema import upgrade
 
@@ -26,6 +27,10 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _open(settings):
+    path = sqlite_path(settings.database_url)
+    if path is not None and settings.database_is_default:
+        # The demo firm's database lives in the user data folder, made on first use.
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
     try:
         return bind(open_database(settings.database_url))
     except DatabaseUrlError as exc:

@@ -10,6 +10,7 @@ amount on Stripe's test Visa, cancelled at once).
 from __future__ import annotations
 
 import json
+import traceback
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,8 +19,19 @@ from urllib.parse import urlparse
 import peewee
 
 from billing.config import Settings
+from billing.services import embedded_sandbox_state
 from gateway import GatewayError, GatewayMisconfigured, GatewayOptions, OutcomeUnknown
-from gateway.setup_check import SetupCheck, key_mode, pinned_api_version, sdk_api_version
+from gateway.setup_check import (
+    RESTRICTED_KEY_NEEDS,
+    WHICH_KEY,
+    HoldNotSettled,
+    KeyLacksPermission,
+    SetupCheck,
+    key_kind,
+    key_mode,
+    pinned_api_version,
+    sdk_api_version,
+)
 from models.db import DatabaseUrlError, bind, open_database, sqlite_path
 from models.money import Money, format_money, stripe_minimum_charge
 from models.schema import MIGRATIONS_DIR
@@ -43,6 +55,8 @@ class Findings:
     currency: str = "USD"
     locale: str = "en_US"
     checks: list[Check] = field(default_factory=list)
+    # The database has a Paydesk schema, only an older one (`paydesk db upgrade` brings it on).
+    old_schema: bool = False
 
     def add(self, name: str, status: str, message: str) -> None:
         self.checks.append(Check(name, status, message))
@@ -70,6 +84,37 @@ def doctor(args, settings: Settings) -> int:
         for c in found.checks:
             print(f"{c.status:<8} {c.name:<{width}}  {c.message}")
     return 0 if passed else 1
+
+
+# --- why a command could not start --------------------------------------------------------
+
+def _raised_in(exc: BaseException, *packages: str) -> bool:
+    """Whether code of one of `packages` is on the way from the catch to the raise."""
+    for frame, _ in traceback.walk_tb(exc.__traceback__):
+        module = str(frame.f_globals.get("__name__", ""))
+        if any(module == p or module.startswith(p + ".") for p in packages):
+            return True
+    return False
+
+
+def startup_failure(settings: Settings, exc: BaseException) -> str:
+    """Why Paydesk's services could not be built, naming the part that failed: the built-in
+    Stripe sandbox (with its state file) or the database. One sentence or two, ending with
+    where to look next."""
+    doctor = "`paydesk doctor` checks the set-up."
+    if _raised_in(exc, "gateway.sandbox"):
+        state = embedded_sandbox_state(settings)
+        kept = (f" It keeps its state in {state}: if that file is damaged, move it aside and "
+                "the sandbox starts afresh (its test customers, saved cards and payments are "
+                "then forgotten)." if state else "")
+        return (f"the built-in Stripe sandbox (used because no Stripe key is set) could not "
+                f"start ({_first_line(exc)}).{kept} To use Stripe itself, set {KEY_SETTING}. "
+                f"{doctor}")
+    if isinstance(exc, peewee.DatabaseError | DatabaseUrlError) or _raised_in(
+            exc, "models", "peewee", "playhouse"):
+        return (f"the database ({_where(settings.database_url)}) could not be opened or "
+                f"brought up to date ({_first_line(exc)}). {doctor}")
+    return f"Paydesk could not be set up ({_first_line(exc)}). {doctor}"
 
 
 # --- the database -------------------------------------------------------------------------
@@ -151,6 +196,7 @@ def _schema(db: peewee.Database, where: str, found: Findings) -> None:
                   "create it.")
         return
     if missing:
+        found.old_schema = True
         found.add("database", PROBLEM,
                   f"{where} is at an old schema: migrations {', '.join(missing)} are not "
                   f"applied. Back the database up, then {UPGRADE}.")
@@ -177,28 +223,44 @@ def _firm(found: Findings) -> None:
 def _stripe(settings: Settings, found: Findings, *, charge_test: bool) -> None:
     stripe = settings.stripe
     mode = key_mode(stripe.api_key)
+    kind = key_kind(stripe.api_key)
     if mode is None:
         found.add("stripe key", PROBLEM,
                   f"No Stripe key is set, so Paydesk runs on its built-in sandbox and takes no "
                   f"real payments. Set {KEY_SETTING} to the firm's secret key from the Stripe "
                   "dashboard (Developers, API keys).")
+    elif mode not in ("test", "live"):
+        what = ("a publishable key (pk_), which can only identify the account to a web page "
+                "and cannot take payments" if kind == "publishable"
+                else "not a Stripe secret key (it should start sk_ or rk_)")
+        found.add("stripe key", PROBLEM,
+                  f"{KEY_SETTING} is not a secret key: it is {what}. {WHICH_KEY}")
     else:
-        kind = "restricted" if stripe.api_key.startswith("rk_") else "secret"
         what = ("test mode: only Stripe's test cards work, nothing is really charged"
                 if mode == "test" else "live mode: real cards are charged")
-        found.add("stripe key", OK, f"a {kind} key for {what}.")
+        needs = (f" A restricted key needs {RESTRICTED_KEY_NEEDS} (Dashboard > Developers > "
+                 "API keys, edit the key)." if kind == "restricted" else "")
+        found.add("stripe key", OK, f"a {kind} key for {what}.{needs}")
     _api_version(found)
-    _keyed_entry(mode, stripe.raw_card_data_access, found)
-    if charge_test and mode is not None and not stripe.api_key.startswith("sk_test_"):
+    if mode in (None, "test", "live"):
+        _keyed_entry(mode, stripe.raw_card_data_access, found)
+    if charge_test and mode is not None and (kind, mode) != ("secret", "test"):
+        if mode == "live":
+            why = "with this live key it would place a hold on a real card"
+        elif mode == "test":
+            why = "this is a restricted test key: run it with the account's test secret key"
+        else:
+            why = "this is not a secret key"
         found.add("charge test", PROBLEM,
-                  "Refused: --charge-test runs only with a test secret key (sk_test_); with "
-                  "this key it would place a hold on a real card. Nothing was sent.")
+                  "Refused: --charge-test runs only with a test secret key (sk_test_); "
+                  f"{why}. Nothing was sent.")
         charge_test = False
-    if mode is None:
+    if mode not in ("test", "live"):
+        why = "no Stripe key is set" if mode is None else "the key is not a secret key"
         for name in ("stripe account", "card readers"):
-            found.add(name, SKIPPED, "not checked: no Stripe key is set.")
+            found.add(name, SKIPPED, f"not checked: {why}.")
         if charge_test:
-            found.add("charge test", SKIPPED, "not run: no Stripe key is set.")
+            found.add("charge test", SKIPPED, f"not run: {why}.")
         return
     check = SetupCheck(GatewayOptions(
         api_key=stripe.api_key, api_base=stripe.api_base,
@@ -218,6 +280,11 @@ def _stripe(settings: Settings, found: Findings, *, charge_test: bool) -> None:
 
 
 def _stripe_failure(exc: GatewayError, where: str) -> str:
+    if isinstance(exc, KeyLacksPermission):
+        asks = f" (Stripe asks for {exc.permission})" if exc.permission else ""
+        return (f"Stripe knows the key, but refused this request for the key's "
+                f"permissions{asks}. Give the restricted key {RESTRICTED_KEY_NEEDS} "
+                "(Dashboard > Developers > API keys, edit the key), or use the secret key.")
     if isinstance(exc, GatewayMisconfigured):
         return (f"Stripe refused the API key: check that {KEY_SETTING} is the firm's "
                 "current key, for the right account (a restricted key needs read access).")
@@ -230,6 +297,15 @@ def _stripe_failure(exc: GatewayError, where: str) -> str:
 def _account(check: SetupCheck, where: str, found: Findings) -> bool:
     try:
         account = check.account()
+    except KeyLacksPermission:
+        # Stripe often refuses a restricted key the account; the 403 itself shows that
+        # Stripe knows the key (an unknown key gets a 401).
+        found.add("stripe account", SKIPPED,
+                  f"not checked: Stripe, reached at {where}, knows the key, but this "
+                  "restricted key may not read the account (Stripe refused it GET /v1/account, "
+                  "which Paydesk's payments do not need). Whether the account can take card "
+                  "payments shows in the Stripe Dashboard.")
+        return True
     except GatewayError as exc:
         found.add("stripe account", PROBLEM, _stripe_failure(exc, where))
         return False
@@ -302,9 +378,21 @@ def _charge_test(check: SetupCheck, found: Findings) -> None:
     shown = format_money(minimum, found.locale)
     try:
         result = check.charge_test(amount=minimum.minor, currency=found.currency)
+    except HoldNotSettled as exc:
+        found.add("charge test", PROBLEM,
+                  f"The test authorization of {shown} may have been placed: {exc.message}")
+        return
     except GatewayError as exc:
         found.add("charge test", PROBLEM,
                   f"The test authorization of {shown} did not go through: {exc.message}")
+        return
+    if result.answer_lost and result.final_status == "canceled":
+        found.add("charge test", PROBLEM,
+                  f"Stripe's answer to the test authorization of {shown} was lost (it did not "
+                  f"answer in time). Read back by its metadata, the hold "
+                  f"{result.payment_intent_id} was found and cancelled: nothing was charged. "
+                  "Run the check again: answers lost on the way from Stripe point to a "
+                  "network problem.")
         return
     if result.held_status != "requires_capture" or result.final_status != "canceled":
         found.add("charge test", PROBLEM,

@@ -1,4 +1,9 @@
-"""`paydesk receipt REFERENCE [--pdf FILE]` and `paydesk outbox send`."""
+"""`paydesk receipt REFERENCE --staff NAME [--pdf FILE]` and `paydesk outbox send`.
+
+A receipt names the client and what was paid, and receipt numbers follow one another, so
+reading one needs a staff sign-in (the PIN from PAYDESK_STAFF_PIN or asked for), as
+`paydesk payments` does; a client reads their own receipts in their session.
+"""
 
 from __future__ import annotations
 
@@ -6,12 +11,13 @@ import argparse
 import sys
 from pathlib import Path
 
+from billing.desk import Desk
 from billing.errors import BillingError
 from billing.outbox import deliver_due
-from billing.receipts import receipt_pdf, receipt_text
 from models import bind, open_database
 from models.db import DatabaseUrlError
 from models.schema import upgrade
+from tui.commands.common import database_problem
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -20,6 +26,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     receipt.add_argument("reference", metavar="REFERENCE", help="the receipt number")
     receipt.add_argument("--pdf", metavar="FILE", help="write the receipt as PDF to FILE")
+    receipt.add_argument("--staff", required=True, metavar="NAME",
+                         help="staff name; the PIN comes from PAYDESK_STAFF_PIN or a prompt")
     receipt.set_defaults(func=_receipt)
 
     outbox = sub.add_parser("outbox", help="the confirmation emails waiting to be delivered")
@@ -44,6 +52,12 @@ def _fail(message: str, status: int = 1) -> int:
 
 
 def _open(settings):
+    """The firm's database, checked first: never created here, and one without Paydesk's
+    schema is named (`paydesk db upgrade`)."""
+    problem = database_problem(settings)
+    if problem:
+        print(f"paydesk: {problem}", file=sys.stderr)
+        return None
     try:
         db = bind(open_database(settings.database_url))
     except DatabaseUrlError as exc:
@@ -54,17 +68,26 @@ def _open(settings):
 
 
 def _receipt(args, settings) -> int:
+    from tui.commands.money_ops import staff_pin
+
     db = _open(settings)
     if db is None:
-        return 2
+        return 1
+    try:
+        pin = staff_pin(args.staff)
+    except BillingError as exc:
+        db.close()
+        return _fail(exc.message, 2)
+    desk = Desk(settings, gateway=None)
     try:
         with db.connection_context():
+            desk.sign_in_staff(args.staff, pin)
             if args.pdf:
-                data = receipt_pdf(args.reference)
+                data = desk.receipt_pdf(args.reference)
             else:
-                text = receipt_text(args.reference)
+                text = desk.receipt_text(args.reference)
     except BillingError as exc:
-        return _fail(exc.message)
+        return _fail(exc.message, 2)
     if not args.pdf:
         sys.stdout.write(text)
         return 0
@@ -80,7 +103,7 @@ def _receipt(args, settings) -> int:
 def _send(args, settings) -> int:
     db = _open(settings)
     if db is None:
-        return 2
+        return 1
     try:
         with db.connection_context():
             report = deliver_due(settings.smtp, settings.outbox_dir)

@@ -34,6 +34,9 @@ COLUMNS = (
 )
 
 
+SETTINGS_NEED_ADMIN = "Settings need an administrator."
+
+
 def _cases(numbers: tuple[str, ...]) -> str:
     """The first case number and how many more: a row stays one line at 80 columns."""
     if len(numbers) <= 1:
@@ -52,6 +55,9 @@ class DeskHomeScreen(Screen[None]):
         Binding("f4", "share", "Share", id="desk_home.share"),
         Binding("f5", "audit", "Audit", id="desk_home.audit"),
         Binding("f6", "settings", "Settings", id="desk_home.settings"),
+        # The same key for staff who are not administrators: not offered in the footer, but
+        # pressing it says why nothing opens (check_action picks one of the two).
+        Binding("f6", "settings_refused", show=False, id="desk_home.settings_refused"),
         Binding("f10", "sign_out", "Sign out", id="desk_home.sign_out"),
         Binding("down", "focus_results", "Results", show=False, id="desk_home.results"),
         Binding("escape", "focus_search", "Search", show=False, id="desk_home.search"),
@@ -259,14 +265,19 @@ class DeskHomeScreen(Screen[None]):
         self.app.push_screen(DeskAuditScreen(self.staff))
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        # Front-desk staff do not even see the settings key.
-        if action == "settings" and not self.staff.is_admin:
-            return False
+        # Front-desk staff do not even see the settings key; pressing it tells them why.
+        if action == "settings":
+            return self.staff.is_admin
+        if action == "settings_refused":
+            return not self.staff.is_admin
         return True
+
+    def action_settings_refused(self) -> None:
+        self.notify(SETTINGS_NEED_ADMIN, severity="warning", markup=False)
 
     def action_settings(self) -> None:
         if not self.staff.is_admin:
-            self.notify("Only an admin can change the firm's settings.", severity="warning")
+            self.action_settings_refused()
             return
         from tui.screens.desk_settings import DeskSettingsScreen
 

@@ -48,6 +48,9 @@ def status_text(row: PaymentRow) -> str:
         return "refunded"
     if row.refunded.minor:
         return "part refunded"
+    if row.status in ("declined", "failed") and row.failure_code:
+        # "declined (insufficient funds)": the processor's code, short enough for the column.
+        return f"{row.status} ({row.failure_code.replace('_', ' ')})"
     return row.status
 
 
@@ -220,6 +223,10 @@ class DeskPaymentsScreen(Screen[None]):
             money.append(f"{self._money(row.refundable)} can still be refunded")
         if money:
             lines.append(" · ".join(money))
+        if row.status in ("declined", "failed"):
+            reason = row.failure_message or "no reason was given"
+            code = f" ({row.failure_code})" if row.failure_code else ""
+            lines.append(f"{row.status.capitalize()}: {reason}{code}")
         self.query_one("#desk-payments-detail", Static).update(Text("\n".join(lines)))
 
     @on(DataTable.RowSelected, "#desk-payments-table")

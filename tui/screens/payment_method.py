@@ -14,6 +14,7 @@ from textual.containers import Horizontal
 from textual.message import Message
 from textual.widgets import (
     Button,
+    Checkbox,
     Footer,
     Input,
     Label,
@@ -25,6 +26,7 @@ from textual.widgets import (
 from textual.widgets.option_list import Option
 
 from billing.errors import BillingError
+from billing.saved_cards import keep_label
 from billing.values import CardChoice, Payer
 from gateway.cards import KeyedCard, check_number
 from gateway.errors import CardNumberInvalid, GatewayError
@@ -70,6 +72,16 @@ def parse_expiry(text: str, year_now: int) -> tuple[int, int]:
     return month, year
 
 
+class ConsentBox(Checkbox):
+    """The choice to keep a card on file. Its mark shows only when ticked: Textual's
+    checkbox draws an X either way, told apart by colour only."""
+
+    @property
+    def _button(self):
+        self.BUTTON_INNER = "X" if self.value else " "
+        return super()._button
+
+
 class PaymentMethodScreen(PaydeskScreen):
     CSS_PATH = "payment_method.tcss"
     HELP = (
@@ -81,6 +93,7 @@ class PaymentMethodScreen(PaydeskScreen):
     BINDINGS = [
         Binding("f5", "review", "Review", id="method.review"),
         Binding("escape", "back", "Back", id="method.back"),
+        Binding("delete", "remove_card", "Remove saved card", id="method.remove-card"),
     ]
 
     class Choices(Message):
@@ -99,6 +112,10 @@ class PaymentMethodScreen(PaydeskScreen):
         self.selection = selection
         self._saved: list[CardChoice] = []
         self._readers: list[tuple[str, str]] = []
+        # Set when the card is handed on to the review: coming back means a card anew.
+        self._handed_on = False
+        # A new card may be kept on file (with consent) for a client, not a payment code.
+        self._may_keep = payer.kind in ("client", "staff")
 
     def compose(self) -> ComposeResult:
         firm = self.app.firm
@@ -119,13 +136,22 @@ class PaymentMethodScreen(PaydeskScreen):
                     yield TextField(id="card-cvc", compact=True, password=True, max_length=4)
                     yield Label("Postal code", classes="method-label-short")
                     yield TextField(id="card-postal", compact=True, max_length=10)
+                if self._may_keep:
+                    # Off by default: a card is kept on file only with the payer's consent.
+                    yield ConsentBox(keep_label(self.payer), False, id="keep-card",
+                                   compact=True, classes="keep-card")
                 yield Static("", id="card-error")
                 if firm.test_mode:
                     yield Static(self._test_cards(), id="method-test-cards")
             with TabPane("Saved card", id="method-saved"):
                 yield OptionList(id="saved-cards")
+                yield Static("Del removes the highlighted card from file (you are asked first).",
+                             id="saved-note")
             with TabPane("Card reader", id="method-reader"):
                 yield OptionList(id="readers")
+                if self._may_keep:
+                    yield ConsentBox(keep_label(self.payer), False, id="keep-card-reader",
+                                   compact=True, classes="keep-card")
                 yield Static(
                     "After the review, present the card on the reader."
                     + (" In test mode you can simulate a test card there." if firm.test_mode
@@ -147,6 +173,21 @@ class PaymentMethodScreen(PaydeskScreen):
     def on_mount(self) -> None:
         self.query_one("#card-number", Input).focus()
         self._load_choices()
+
+    def on_screen_resume(self) -> None:
+        # Back here from the review, from a decline ("Another card") or from a payment that
+        # stopped: the keyed number was handed on and cleared, so the next keystroke is the
+        # next card's number (not more digits in the postal code, where the focus was left).
+        # Other returns (the help screen closing) leave the focus where it was.
+        if self._handed_on:
+            self._handed_on = False
+            self._focus_first_field()
+
+    def _focus_first_field(self) -> None:
+        tab = self.query_one(TabbedContent).active
+        target = {"method-saved": "#saved-cards", "method-reader": "#readers"}.get(
+            tab, "#card-number")
+        self.query_one(target).focus()
 
     @work(thread=True, exclusive=True, exit_on_error=False)
     def _load_choices(self) -> None:
@@ -185,6 +226,8 @@ class PaymentMethodScreen(PaydeskScreen):
             readers.add_option(Option(Text(message.readers_problem), disabled=True))
         else:
             readers.add_option(Option("No card reader is set up.", disabled=True))
+        self.query_one("#saved-note", Static).display = bool(self._saved)
+        self.refresh_bindings()  # "Remove saved card" needs a saved card
 
     # --- the keyed card ---------------------------------------------------------------
 
@@ -214,6 +257,8 @@ class PaymentMethodScreen(PaydeskScreen):
         expiry = self.query_one("#card-expiry", Input).value
         cvc = self.query_one("#card-cvc", Input).value.strip()
         postal = self.query_one("#card-postal", Input).value.strip()
+        if not number_field.peek_digits():
+            return self._card_error("Enter the card number", "#card-number")
         try:
             digits = check_number(number_field.peek_digits())
         except CardNumberInvalid as exc:
@@ -238,12 +283,23 @@ class PaymentMethodScreen(PaydeskScreen):
         self.query_one("#card-cvc", Input).value = ""
         self.query_one("#card-brand", Static).update("")
         self.query_one("#card-error", Static).update("")
-        return CardChoice(kind="keyed", keyed=keyed, label=label)
+        return CardChoice(kind="keyed", keyed=keyed, label=label, keep=self._consent("#keep-card"))
+
+    def _consent(self, selector: str) -> bool:
+        """Whether the payer agreed to keep this card on file; the choice is then cleared
+        (off again), since it is given for one card: the next card is asked anew."""
+        if not self._may_keep:
+            return False
+        box = self.query_one(selector, Checkbox)
+        agreed = box.value
+        box.value = False
+        return agreed
 
     def _card_error(self, message: str, focus: str) -> None:
+        """Say what is wrong and put the focus in the field to fix (a card number that is
+        not valid is then typed again: a masked number is never shown)."""
         self.query_one("#card-error", Static).update(Text(message))
-        if focus != "#card-number":
-            self.query_one(focus).focus()
+        self.query_one(focus).focus()
         return None
 
     # --- going on -----------------------------------------------------------------------
@@ -262,7 +318,8 @@ class PaymentMethodScreen(PaydeskScreen):
                 self.notify("There is no card reader to use.", severity="warning", markup=False)
                 return None
             reader_id, label = self._readers[index]
-            return CardChoice(kind="reader", reader_id=reader_id, label=f"card on {label}")
+            return CardChoice(kind="reader", reader_id=reader_id, label=f"card on {label}",
+                              keep=self._consent("#keep-card-reader"))
         return self._keyed_card()
 
     @on(Button.Pressed, "#method-review")
@@ -272,7 +329,44 @@ class PaymentMethodScreen(PaydeskScreen):
             return
         from tui.screens.review import ReviewScreen
 
+        self._handed_on = True
         self.app.push_screen(ReviewScreen(self.payer, self.selection, choice))
+
+    # --- removing a saved card -----------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "remove_card":
+            return self.query_one(TabbedContent).active == "method-saved" and bool(self._saved)
+        return True
+
+    @on(TabbedContent.TabActivated)
+    def _tab_changed(self) -> None:
+        self.refresh_bindings()
+
+    def action_remove_card(self) -> None:
+        index = self.query_one("#saved-cards", OptionList).highlighted
+        if not self._saved or index is None:
+            return
+        card = self._saved[index]
+        from tui.screens.remove_card import RemoveCardScreen
+
+        def answered(remove: bool | None) -> None:
+            if remove and card.payment_method_id:
+                self._remove_card(card.payment_method_id)
+
+        self.app.push_screen(RemoveCardScreen(card.label), answered)
+
+    @work(thread=True, exclusive=True, group="remove-card", exit_on_error=False)
+    def _remove_card(self, payment_method_id: str) -> None:
+        try:
+            label = self.app.desk.remove_saved_card(self.payer, payment_method_id)
+        except (BillingError, GatewayError) as exc:
+            self.app.call_from_thread(self.notify, exc.message, severity="error",
+                                      markup=False)
+            return
+        self.app.call_from_thread(self.notify, f"{label} was removed from file.",
+                                  markup=False)
+        self.app.call_from_thread(self._load_choices)
 
     @on(Button.Pressed, "#method-back")
     def action_back(self) -> None:

@@ -20,7 +20,7 @@ from textual.containers import Horizontal
 from textual.message import Message
 from textual.widgets import Button, DataTable, Footer, Input, Static
 
-from billing.values import PayableInvoice, Payer
+from billing.values import BalanceChange, PayableInvoice, Payer
 from models.money import Money, format_amount_plain, format_money
 from tui.screens import PaydeskScreen
 from tui.screens.payment_rows import (
@@ -32,13 +32,17 @@ from tui.screens.payment_rows import (
     amount_of_row,
     columns_for,
     detail_lines,
+    merge_rows,
     parse_row_amount,
     row_cells,
     tick_cell,
 )
 from tui.widgets import AmountField, InvoiceTable, ScreenTitle
 
-__all__ = ["PaymentPageScreen", "SelectedInvoice"]
+__all__ = ["PaymentPageScreen", "SelectedInvoice", "back_to_page"]
+
+# How often a page on screen reads its balances again (besides whenever it is shown again).
+REFRESH_SECONDS = 20.0
 
 
 class PaymentPageScreen(PaydeskScreen):
@@ -57,7 +61,9 @@ class PaymentPageScreen(PaydeskScreen):
         Binding("d", "details", "Details", id="payment.details"),
         Binding("s", "sort", "Sort", show=False, id="payment.sort"),
         Binding("c", "continue", "Continue", id="payment.continue"),
-        Binding("escape", "back_to_list", "List", show=False, id="payment.back_to_list"),
+        # From the amount field, back to the list; from the list, leave the page (a client
+        # is asked first: SignOutScreen).
+        Binding("escape", "back_to_list", "Back", show=False, id="payment.back_to_list"),
         # Not in the footer (the Sign out / Back button beside Continue is always shown), so
         # that the footer fits 80 columns with F1 Help; the help screen lists it.
         Binding("ctrl+o", "leave", "Sign out", show=False, id="payment.leave"),
@@ -78,6 +84,12 @@ class PaymentPageScreen(PaydeskScreen):
         self._total_minor = 0
         self._bad = 0
         self._columns: tuple[tuple[str, str], ...] = ()
+        # Balances are read again whenever the page is shown again; the first read is the
+        # page's own, later ones keep what the payer chose (merge_rows).
+        self._loaded_once = False
+        self._shown_once = False
+        # What the engine reported when it refused a payment because balances changed.
+        self._changes: dict[int, BalanceChange] = {}
 
     # --- layout -------------------------------------------------------------------------
 
@@ -87,6 +99,7 @@ class PaymentPageScreen(PaydeskScreen):
                  else f"Pay invoices · {self.payer.client_name}")
         yield ScreenTitle(title)
         yield Static("Loading your invoices...", id="payment-intro")
+        yield Static("", id="payment-changes")
         yield InvoiceTable(id="payment-table")
         yield Static("", id="payment-current")
         with Horizontal(id="payment-amount-row"):
@@ -113,8 +126,28 @@ class PaymentPageScreen(PaydeskScreen):
 
     def on_mount(self) -> None:
         self._set_columns(self.app.size.width)
+        self.query_one("#payment-changes", Static).display = False
         self.query_one(InvoiceTable).focus()
         self._load()
+        self.set_interval(REFRESH_SECONDS, self._refresh_while_shown)
+
+    def _refresh_while_shown(self) -> None:
+        # A page left open while another terminal takes a payment catches up by itself;
+        # not while the payer is typing an amount.
+        if self.app.screen is self and not isinstance(self.focused, Input):
+            self.reload()
+
+    def on_screen_resume(self) -> None:
+        # Back from the card page, a refused payment, the details or the help: the balances
+        # are read again, so the page never shows one older than the last payment made.
+        if self._shown_once:
+            self.reload()
+        self._shown_once = True
+
+    def balances_changed(self, changes: tuple[BalanceChange, ...]) -> None:
+        """The engine refused because balances changed: the next read of the balances
+        (when the page is shown again) says why each of these went down."""
+        self._changes = {c.invoice_id: c for c in changes}
 
     def on_resize(self, event: events.Resize) -> None:
         self._set_columns(event.size.width)
@@ -145,24 +178,56 @@ class PaymentPageScreen(PaydeskScreen):
     @on(Loaded)
     def _loaded(self, message: Loaded) -> None:
         locale = self.firm.locale
-        tick_all = not self.single_invoice or len(message.invoices) == 1
-        self._rows = {}
-        for invoice in message.invoices:
-            self._rows[str(invoice.invoice_id)] = PageRow(
-                invoice=invoice,
-                ticked=tick_all,
-                text=format_amount_plain(invoice.balance, locale),
-                amount=invoice.balance,
-            )
-        self._ticked = sum(1 for r in self._rows.values() if r.ticked)
-        self._total_minor = sum(r.amount.minor for r in self._rows.values() if r.ticked)
-        self._bad = 0
-        self._fill_table()
+        if self._loaded_once:
+            same = {str(i.invoice_id): i for i in message.invoices} == {
+                k: r.invoice for k, r in self._rows.items()}
+            if same and not self._changes:
+                return  # nothing moved: the list stays exactly as the payer left it
+            self._read_field()  # what is in the amount field counts, even mid-change
+            keep = self.query_one(InvoiceTable).current_key()
+            self._rows, notes = merge_rows(self._rows, message.invoices, locale, self._changes)
+            self._changes = {}
+            self._recount()
+            self._fill_table(keep=keep)
+            if notes:
+                self._show_changes(notes)
+        else:
+            self._loaded_once = True
+            tick_all = not self.single_invoice or len(message.invoices) == 1
+            self._rows = {}
+            for invoice in message.invoices:
+                self._rows[str(invoice.invoice_id)] = PageRow(
+                    invoice=invoice,
+                    ticked=tick_all,
+                    text=format_amount_plain(invoice.balance, locale),
+                    amount=invoice.balance,
+                )
+            self._recount()
+            self._fill_table()
         self._intro()
         self._summary()
         field = self.query_one("#payment-amount", Input)
         field.disabled = not self._rows
         self._show_current()
+
+    def _recount(self) -> None:
+        ticked = [r.contribution() for r in self._rows.values()]
+        self._ticked = sum(t for t, _, _ in ticked)
+        self._total_minor = sum(m for _, m, _ in ticked)
+        self._bad = sum(b for _, _, b in ticked)
+
+    def _show_changes(self, notes: list[str]) -> None:
+        """Say which invoices changed and how, above the list, until the payer goes on."""
+        box = self.query_one("#payment-changes", Static)
+        box.update(Text("Balances changed since you chose:\n" + "\n".join(notes)))
+        box.display = True
+        self.notify("\n".join(notes), title="Balances changed", severity="warning",
+                    markup=False, timeout=10)
+
+    def changes_text(self) -> str:
+        """What the page says changed (for tests)."""
+        box = self.query_one("#payment-changes", Static)
+        return str(box.render()) if box.display else ""
 
     def _intro(self) -> None:
         intro = self.query_one("#payment-intro", Static)
@@ -324,7 +389,19 @@ class PaymentPageScreen(PaydeskScreen):
         field.select_all()
 
     def action_back_to_list(self) -> None:
-        self.query_one(InvoiceTable).focus()
+        table = self.query_one(InvoiceTable)
+        if self.focused is not table:
+            table.focus()
+        elif self.payer.kind == "staff":
+            self.action_leave()  # back to the front desk, as the Back button
+        else:
+            from tui.screens.sign_out import SignOutScreen
+
+            self.app.push_screen(SignOutScreen(), callback=self._sign_out_answered)
+
+    def _sign_out_answered(self, sign_out: bool | None) -> None:
+        if sign_out:
+            self.action_leave()
 
     # --- the footer line ------------------------------------------------------------------
 
@@ -401,6 +478,7 @@ class PaymentPageScreen(PaydeskScreen):
             return
         from tui.screens.payment_method import PaymentMethodScreen
 
+        self.query_one("#payment-changes", Static).display = False
         self.app.push_screen(PaymentMethodScreen(self.payer, chosen))
 
     @on(Button.Pressed, "#payment-leave")
@@ -409,3 +487,17 @@ class PaymentPageScreen(PaydeskScreen):
             self.dismiss()
         else:
             self.app.wipe_session()
+
+
+def back_to_page(app, changes: tuple[BalanceChange, ...]) -> bool:
+    """After a refusal because balances changed: close the flow's screens down to the
+    payment page, which reads the balances again and says what changed. False when there is
+    no payment page to go back to."""
+    pages = [s for s in app.screen_stack if isinstance(s, PaymentPageScreen)]
+    if not pages:
+        return False
+    page = pages[-1]
+    page.balances_changed(changes)
+    while app.screen_stack[-1] is not page:
+        app.pop_screen()
+    return True

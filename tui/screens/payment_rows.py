@@ -4,17 +4,19 @@ Plain values and functions, so the page module stays about the screen."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from babel.dates import format_date
 from rich.text import Text
 
-from billing.values import PayableInvoice
+from billing.values import BalanceChange, PayableInvoice
 from models.money import (
     AmountError,
     Money,
     MoneyError,
     check_amount,
+    format_amount_plain,
     format_money,
     parse_amount,
     stripe_minimum_charge,
@@ -136,3 +138,68 @@ def row_cells(row: PageRow, locale: str, columns=COLUMNS) -> list[Text]:
         "amount": amount_of_row(row, locale),
     }
     return [cells[key] for key, _ in columns]
+
+
+def _why(change: BalanceChange | None) -> str:
+    """Why a balance went down, as far as the page knows."""
+    if change is None:
+        return "paid or being paid elsewhere"
+    if change.in_progress.minor:
+        return "a payment is in progress on it elsewhere"
+    return "paid elsewhere"
+
+
+def merge_rows(rows: Mapping[str, PageRow], invoices: list[PayableInvoice], locale: str,
+               changes: Mapping[int, BalanceChange] | None = None,
+               ) -> tuple[dict[str, PageRow], list[str]]:
+    """The page's rows for balances read again, keeping what the payer chose, and one line
+    per invoice that changed saying how ("INV-1013: the balance is now $0.00 (paid
+    elsewhere); it was taken off this payment."). `changes` are what the engine found when
+    it refused (they say why a balance went down).
+
+    An invoice with nothing left leaves the page (and the payment). An amount above the new
+    balance is lowered to it, and the line says so; if the new balance cannot be paid by
+    card (under the smallest card payment), the amount is flagged to be fixed instead. An
+    invoice new on the page comes unticked. Nothing changes without a line saying so."""
+    changes = changes or {}
+    fresh = {str(i.invoice_id): i for i in invoices}
+    merged: dict[str, PageRow] = {}
+    notes: list[str] = []
+    for key, row in rows.items():
+        inv = fresh.get(key)
+        hint = changes.get(row.invoice.invoice_id)
+        old = row.invoice.balance
+        money = lambda m: format_money(m, locale)  # noqa: E731 - a local shorthand
+        if inv is None:
+            head = (f"{row.invoice.number}: the balance is now "
+                    f"{money(Money(0, old.currency))} ({_why(hint)})")
+            notes.append(head + ("; it was taken off this payment." if row.ticked else "."))
+            continue
+        new = PageRow(invoice=inv, ticked=row.ticked, text=row.text, amount=row.amount,
+                      error=row.error)
+        merged[key] = new
+        over = (row.ticked and row.amount is not None
+                and row.amount.minor > inv.balance.minor)
+        if inv.balance == old and not over:
+            continue
+        head = f"{inv.number}: the balance is now {money(inv.balance)}"
+        head += f" ({_why(hint)})" if inv.balance.minor < old.minor else f" (was {money(old)})"
+        if over:
+            capped = format_amount_plain(inv.balance, locale)
+            amount, error = parse_row_amount(inv, capped, locale)
+            if error is None:
+                new.text, new.amount, new.error = capped, amount, None
+                notes.append(f"{head}; the amount was lowered from {money(row.amount)} to "
+                             f"{money(amount)}.")
+            else:
+                new.amount, new.error = parse_row_amount(inv, row.text, locale)
+                notes.append(f"{head}; set a new amount for it, or untick it.")
+            continue
+        new.amount, new.error = parse_row_amount(inv, new.text, locale)
+        notes.append(head + ".")
+    for key, inv in fresh.items():
+        if key not in merged and key not in rows:
+            merged[key] = PageRow(invoice=inv, ticked=False,
+                                  text=format_amount_plain(inv.balance, locale),
+                                  amount=inv.balance)
+    return merged, notes

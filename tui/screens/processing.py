@@ -13,10 +13,11 @@ from textual.containers import Horizontal
 from textual.message import Message
 from textual.widgets import Button, DataTable, Footer, Select, Static
 
-from billing.values import CardChoice, CheckoutResult, Payer, ProgressEvent
+from billing.errors import BalancesChanged
+from billing.values import BalanceChange, CardChoice, CheckoutResult, Payer, ProgressEvent
 from tui.screens import PaydeskScreen
 from tui.screens.payment_method import TEST_CARDS, selection_line
-from tui.screens.payment_page import SelectedInvoice
+from tui.screens.payment_page import SelectedInvoice, back_to_page
 from tui.widgets import ScreenTitle, amount_cell, money_text
 
 STATUS_WORDS = {
@@ -55,6 +56,14 @@ class ProcessingScreen(PaydeskScreen):
 
     class Stopped(Message):
         """desk.pay raised before anything was charged (a rule was broken)."""
+
+    class Refused(Message):
+        """Balances changed since the payer chose: nothing was reserved or charged."""
+
+        def __init__(self, changes: tuple[BalanceChange, ...], message: str) -> None:
+            super().__init__()
+            self.changes = changes
+            self.message = message
 
     def __init__(self, payer: Payer, selection: tuple[SelectedInvoice, ...],
                  card: CardChoice) -> None:
@@ -110,6 +119,10 @@ class ProcessingScreen(PaydeskScreen):
                 self.payer, amounts, card,
                 on_progress=lambda event: self.post_message(self.Progress(event)),
             )
+        except BalancesChanged as exc:
+            # Expected: the payer goes back to the new balances (nothing was charged).
+            self.post_message(self.Refused(exc.changes, exc.message))
+            return
         except BaseException:
             self.post_message(self.Stopped())
             raise  # the app's worker handler shows the reason
@@ -156,6 +169,12 @@ class ProcessingScreen(PaydeskScreen):
         from tui.screens.result import ResultScreen
 
         self.app.switch_screen(ResultScreen(self.payer, message.result, self.selection))
+
+    @on(Refused)
+    def _refused(self, message: Refused) -> None:
+        if not back_to_page(self.app, message.changes):
+            self.notify(message.message, severity="error", markup=False)
+            self.dismiss()
 
     @on(Stopped)
     def _stopped(self) -> None:

@@ -4,6 +4,7 @@ and why, that nothing was charged, and what to do next."""
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -17,6 +18,7 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
 from textual.widgets import Button, DataTable, Footer, Input, Static
 
+from billing.plurals import plural, statement_sentence
 from billing.values import CheckoutResult, Payer, TransactionResult
 from models.money import format_money
 from tui.screens import PaydeskScreen
@@ -35,6 +37,18 @@ def default_receipt_dir() -> Path:
     return Path(platformdirs.user_data_dir("paydesk")) / "receipts"
 
 
+# The headline says it once; billing's message for the checkout may say it again.
+_NOTHING_CHARGED = re.compile(r"^\s*Nothing was charged(?:\.\s*|:\s*)|\s*Nothing was charged\.\s*$")
+
+
+def _reason(message: str) -> str:
+    """Why the payment was not made, without repeating that nothing was charged."""
+    reason = _NOTHING_CHARGED.sub("", message or "").strip()
+    if not reason:
+        return "The payment did not go through."
+    return reason[:1].upper() + reason[1:]
+
+
 def _card(t: TransactionResult) -> str:
     return card_label(t.card_brand or "", t.card_last4) if t.card_last4 else ""
 
@@ -44,7 +58,7 @@ class ResultScreen(PaydeskScreen):
     HELP = (
         "The outcome of the payment. After a payment, pick a row and view, print or save "
         "its receipt. After a failure nothing was charged: try another card, pay only the "
-        "invoices that did not fail, or go back to the list."
+        "invoices that did not fail, or go back to the list (Escape)."
     )
 
     BINDINGS = [
@@ -52,6 +66,8 @@ class ResultScreen(PaydeskScreen):
         Binding("p", "print", "Print", id="result.print"),
         Binding("ctrl+s", "save", "Save PDF", id="result.save"),
         Binding("f5", "done", "Done", id="result.done"),
+        # After a failure, as the Back button does: to the list, with what was ticked.
+        Binding("escape", "back", "Back", id="result.back"),
     ]
 
     class Receipt(Message):
@@ -80,12 +96,16 @@ class ResultScreen(PaydeskScreen):
         # Receipt keys mean nothing after a failure: hide them from the footer.
         if action in ("view", "print", "save", "done") and not self.succeeded:
             return False
+        if action == "back" and self.succeeded:
+            return False
         if action == "save" and self.app.is_kiosk:
             return False
         return True
 
     def compose(self) -> ComposeResult:
-        yield ScreenTitle("Payment complete" if self.succeeded else "Payment not made")
+        yield ScreenTitle("Payment complete" if self.succeeded
+                          else "Payment not confirmed yet" if self.verifying
+                          else "Payment not made")
         yield Static(self._headline(), id="result-headline")
         yield DataTable(id="result-table", cursor_type="row" if self.succeeded else "none",
                         zebra_stripes=True)
@@ -105,33 +125,50 @@ class ResultScreen(PaydeskScreen):
                 yield Button("Done", id="result-done", variant="primary", compact=True)
         else:
             with Horizontal(id="result-buttons"):
-                yield Button("Another card", id="result-another", variant="primary",
-                             compact=True)
-                yield Button("Pay the others", id="result-others", compact=True,
-                             disabled=not self._others())
+                if not self.verifying:  # "do not pay again" until the bank answers
+                    yield Button("Another card", id="result-another", variant="primary",
+                                 compact=True)
+                others = self._others()
+                if others:
+                    yield Button(self._others_label(len(others)), id="result-others",
+                                 compact=True)
                 yield Button("Back", id="result-back", compact=True)
         yield Footer()
+
+    @property
+    def verifying(self) -> bool:
+        return self.result.status == "verifying"
 
     def _headline(self) -> Text:
         locale = self.app.firm.locale
         count = len(self.result.transactions)
         if self.succeeded:
-            noun = "transaction" if count == 1 else "transactions"
-            return Text(f"Paid: {count} {noun}, total {format_money(self.result.total, locale)}. "
+            paid = plural(count, locale, one="{n} transaction", other="{n} transactions")
+            return Text(f"Paid: {paid}, total {format_money(self.result.total, locale)}. "
                         "Thank you!", style="bold green")
-        if self.result.status == "verifying":
+        if self.verifying:
             return Text("The bank has not answered yet. Nothing is shown as paid until it does; "
                         "the front desk can check this payment.", style="bold yellow")
-        return Text("Nothing was charged.", style="bold red")
+        # The one place the failure screen says that nothing was charged.
+        return Text(plural(count, locale, one="Nothing was charged.",
+                           other="Nothing was charged for any of the {n} invoices."),
+                    style="bold red")
 
     def _after(self) -> Text:
+        locale = self.app.firm.locale
         if self.succeeded:
-            if self.result.email_to and self.payer.kind == "code":
-                # A payment-code holder is not shown the client's address.
-                return Text("A confirmation email was sent to the address on file.")
+            # As the review screen said before paying: one line on the statement per invoice.
+            count = len(self.result.transactions)
+            lines = Text(statement_sentence(count, locale))
+            lines.append("\n")
+            # A payment-code holder's email_to is the address they gave, never the client's.
             if self.result.email_to:
-                return Text(f"A confirmation email was sent to {self.result.email_to}.")
-            return Text("No confirmation email: there is no email address for this payer.")
+                lines.append(f"A confirmation email was sent to {self.result.email_to}.")
+            else:
+                lines.append("No confirmation email: there is no email address for this payer.")
+            return lines
+        if self.verifying:
+            return Text(self.result.message or "")
         lines = Text()
         reasons: dict[str, list[str]] = {}
         for t in self.result.failed:
@@ -142,10 +179,21 @@ class ResultScreen(PaydeskScreen):
             lines.append(reason)
             lines.append("\n")
         if not self.result.failed:
-            lines.append(self.result.message or "The payment did not go through.", style="bold")
+            lines.append(_reason(self.result.message), style="bold")
             lines.append("\n")
-        lines.append("No transaction went through, so your card was not charged for any invoice.")
+        others = len(self._others())
+        if others:
+            lines.append(plural(
+                others, locale,
+                one="The other invoice can be paid on its own, with this card or another.",
+                other="The other {n} invoices can be paid on their own, with this card or "
+                      "another."))
+        lines.rstrip()
         return lines
+
+    def _others_label(self, count: int) -> str:
+        return plural(count, self.app.firm.locale, one="Pay the other invoice",
+                      other="Pay the other {n}")
 
     def on_mount(self) -> None:
         locale = self.app.firm.locale
@@ -163,9 +211,9 @@ class ResultScreen(PaydeskScreen):
                               Text(t.payment_intent_id or "", style="dim"),
                               key=str(t.invoice_payment_id))
             else:
+                # The reason is said once, under the table, for every invoice it applies to.
                 failed = t.status in ("declined", "failed")
-                word = (f"{t.status}: {t.failure_message}" if failed and t.failure_message
-                        else "not charged" if not failed else t.status)
+                word = t.status if failed else "not charged"
                 table.add_row(Text(t.invoice_number), amount_cell(t.amount, locale),
                               Text(word, style="red" if failed else "dim"),
                               key=str(t.invoice_payment_id))
@@ -177,6 +225,8 @@ class ResultScreen(PaydeskScreen):
             self.query_one("#result-receipt").display = False
             self.query_one("#result-done", Button).focus()
             table.focus()
+        elif self.verifying:
+            self.query_one("#result-back", Button).focus()
         else:
             self.query_one("#result-another", Button).focus()
 
@@ -265,7 +315,11 @@ class ResultScreen(PaydeskScreen):
     # --- leaving ----------------------------------------------------------------------------
 
     def _others(self) -> tuple[SelectedInvoice, ...]:
+        """The invoices that did not fail, when some did (none when the card as a whole
+        was refused, nor while the bank has not answered)."""
         failed = {t.invoice_id for t in self.result.failed}
+        if not failed or self.verifying:
+            return ()
         return tuple(s for s in self.selection if s.invoice.invoice_id not in failed)
 
     def _back_to_page(self, *, reload: bool) -> PaymentPageScreen | None:
@@ -294,6 +348,7 @@ class ResultScreen(PaydeskScreen):
 
     @on(Button.Pressed, "#result-another")
     def _another(self) -> None:
+        # The card page puts the focus back in the card number (PaymentMethodScreen).
         self.dismiss()
 
     @on(Button.Pressed, "#result-others")
@@ -307,5 +362,7 @@ class ResultScreen(PaydeskScreen):
         self.app.push_screen(PaymentMethodScreen(self.payer, others))
 
     @on(Button.Pressed, "#result-back")
-    def _back(self) -> None:
+    def action_back(self) -> None:
+        if self.succeeded:
+            return
         self._back_to_page(reload=False)

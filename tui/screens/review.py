@@ -3,19 +3,24 @@ statement, how many there will be, the total, and the card. Pay or go back."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.message import Message
-from textual.widgets import Button, DataTable, Footer, Static
+from textual.widgets import Button, DataTable, Footer, Input, Label, Static
 
-from billing.values import CardChoice, Payer
+from billing.emails import check_address
+from billing.errors import BillingError
+from billing.plurals import statement_sentence
+from billing.values import BalanceChange, CardChoice, Payer
 from models.money import Money, format_money
 from tui.screens import PaydeskScreen
-from tui.screens.payment_page import SelectedInvoice
-from tui.widgets import ScreenTitle, amount_cell
+from tui.screens.payment_page import SelectedInvoice, back_to_page
+from tui.widgets import ScreenTitle, TextField, amount_cell
 
 
 class ReviewScreen(PaydeskScreen):
@@ -35,6 +40,13 @@ class ReviewScreen(PaydeskScreen):
             super().__init__()
             self.descriptors = descriptors
 
+    class BalancesChanged(Message):
+        """Checked before Pay is offered: a balance no longer covers its amount."""
+
+        def __init__(self, changes: tuple[BalanceChange, ...]) -> None:
+            super().__init__()
+            self.changes = changes
+
     def __init__(self, payer: Payer, selection: tuple[SelectedInvoice, ...],
                  card: CardChoice) -> None:
         super().__init__()
@@ -53,10 +65,7 @@ class ReviewScreen(PaydeskScreen):
         yield ScreenTitle("Review")
         yield Static("Please check. Nothing is charged until you press Pay.", id="review-lead")
         yield DataTable(id="review-table", cursor_type="none", zebra_stripes=True)
-        statement = (
-            "1 transaction will appear on your statement." if count == 1
-            else f"{count} separate transactions will appear on your statement."
-        )
+        statement = statement_sentence(count, locale)
         if self.card.kind == "reader" and count > 1:
             # Known only once the card is presented: whether the reader can keep it.
             statement += (f"\nOn the reader, a card that can't be kept (a phone, some debit "
@@ -68,6 +77,14 @@ class ReviewScreen(PaydeskScreen):
         text.append("  ·  ")
         text.append(self.card.label or "card")
         yield Static(text, id="review-total")
+        if self.payer.kind == "code":
+            # A payment-code holder is not the client: their receipt goes where they say,
+            # or nowhere; never to the client's address (billing.emails).
+            with Horizontal(id="review-email-row"):
+                yield Label("Email me the receipt (optional)", id="review-email-label")
+                yield TextField(id="review-email", compact=True, max_length=254,
+                                placeholder="name@example.com")
+            yield Static("", id="review-email-error")
         with Horizontal(id="review-buttons"):
             yield Button("Back", id="review-back", compact=True)
             yield Button(f"Pay {format_money(self.total, locale)}", id="review-pay",
@@ -91,6 +108,13 @@ class ReviewScreen(PaydeskScreen):
     @work(thread=True, exclusive=True, exit_on_error=False)
     def _load_descriptors(self) -> None:
         desk = self.app.desk
+        # The balances are checked again before Pay is offered: a payment made elsewhere
+        # since the payer chose sends them back to the new balances.
+        changes = desk.balance_changes(
+            self.payer, {s.invoice.invoice_id: s.amount for s in self.selection})
+        if changes:
+            self.post_message(self.BalancesChanged(changes))
+            return
         self.post_message(self.Descriptors(
             {s.invoice.number: desk.statement_descriptor(s.invoice.number) for s in self.selection}
         ))
@@ -104,16 +128,53 @@ class ReviewScreen(PaydeskScreen):
         self._ready = True
         pay = self.query_one("#review-pay", Button)
         pay.disabled = False
-        pay.focus()
+        if self.payer.kind == "code":
+            self.query_one("#review-email", Input).focus()
+        else:
+            pay.focus()
+
+    @on(BalancesChanged)
+    def _balances_changed(self, message: BalancesChanged) -> None:
+        if not back_to_page(self.app, message.changes):
+            self.notify("A balance changed since you chose the amounts: go back and check.",
+                        severity="error", markup=False)
+
+    @on(Input.Submitted, "#review-email")
+    def _email_entered(self) -> None:
+        if self._receipt_email() is not False:
+            self.query_one("#review-pay", Button).focus()
+
+    def _receipt_email(self) -> str | None | bool:
+        """The code holder's address for the receipt; None for none; False (with the
+        reason shown) when what is typed is not an address."""
+        text = self.query_one("#review-email", Input).value
+        error = self.query_one("#review-email-error", Static)
+        if not text.strip():
+            error.update("")
+            return None
+        try:
+            address = check_address(text)
+        except BillingError as exc:
+            error.update(Text(exc.message))
+            self.query_one("#review-email", Input).focus()
+            return False
+        error.update("")
+        return address
 
     @on(Button.Pressed, "#review-pay")
     def action_pay(self) -> None:
         if not self._ready:
             return
+        payer = self.payer
+        if payer.kind == "code":
+            address = self._receipt_email()
+            if address is False:
+                return
+            payer = replace(payer, email=address)
         self._ready = False  # one press, one payment
         from tui.screens.processing import ProcessingScreen
 
-        self.app.switch_screen(ProcessingScreen(self.payer, self.selection, self.card))
+        self.app.switch_screen(ProcessingScreen(payer, self.selection, self.card))
 
     @on(Button.Pressed, "#review-back")
     def action_back(self) -> None:

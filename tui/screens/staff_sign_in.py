@@ -140,10 +140,5 @@ class StaffSignInScreen(ModalScreen[StaffSession | None]):
 
 
 def _refusal_text(exc: SignInFailed) -> str:
-    """The engine's message, with the attempts left when it gives them separately."""
-    message = exc.message or "Wrong name or PIN."
-    left = getattr(exc, "attempts_left", None)
-    if isinstance(left, int) and "attempt" not in message.lower():
-        plural = "attempt" if left == 1 else "attempts"
-        message = f"{message} {left} {plural} left before the account locks."
-    return message
+    """The engine's message: it already says how many tries are left."""
+    return exc.message or "Wrong name or PIN."

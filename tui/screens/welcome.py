@@ -32,6 +32,8 @@ class WelcomeScreen(PaydeskScreen):
         Binding("f2", "sign_in", "Sign in", id="welcome.sign_in"),
         Binding("f3", "code", "Payment code", id="welcome.code"),
         Binding("f9", "staff", "Staff", id="welcome.staff"),
+        # Not in the footer: in the code field, Escape gives up the code typed so far.
+        Binding("escape", "clear_code", "Clear the code", show=False, id="welcome.clear_code"),
     ]
 
     class CodeOpened(Message):
@@ -97,6 +99,11 @@ class WelcomeScreen(PaydeskScreen):
 
     def action_code(self) -> None:
         self.query_one("#payment-code", Input).focus()
+
+    def action_clear_code(self) -> None:
+        if self.query_one("#payment-code", Input).disabled:
+            return  # the code is being looked up: its answer decides
+        self.reset()
 
     @on(Button.Pressed, "#staff")
     def action_staff(self) -> None:

@@ -6,6 +6,15 @@ needed, and a peer address that fails `max_auth_tries` times is disconnected and
 refused for a while. Forwarding of any kind, X11, SFTP/SCP and exec requests are refused;
 variables the client sends are not passed to the app; a signed-in connection that has
 not started its app within `start_timeout` seconds is closed.
+
+Connections that have not signed in are kept apart from the session limit, so that
+sockets which never speak SSH cannot keep a person out: each peer address may hold
+`max_unauthenticated_per_address` of them, each has `handshake_timeout_seconds` to
+finish the SSH handshake and ask to sign in and `login_timeout_seconds` to be signed in.
+When an address is at its budget, a newcomer takes the place of the oldest of its
+connections that has not yet asked to sign in (one that has sent nothing at all goes
+first), and is refused only when every one of them is already signing in. Only
+signed-in connections count toward the connection cap.
 """
 
 from __future__ import annotations
@@ -24,12 +33,12 @@ from tui.ssh.session import AppSession
 
 log = logging.getLogger("paydesk.ssh")
 
-# Clients that neither sign in nor leave are dropped after this long; so are signed-in
-# clients that open no session, or open one but never ask for its shell, which would
-# otherwise hold a connection (or a session of the limit) for as long as they liked.
-LOGIN_TIMEOUT_SECONDS = 30
-# Connections beyond this many per allowed session are dropped at once (signing in
-# or sitting without a session still costs a little; an app is not started for them).
+# Signed-in clients that open no session, or open one but never ask for its shell, are
+# dropped after this long; they would otherwise hold a connection (or a session of the
+# limit) for as long as they liked.
+START_TIMEOUT_SECONDS = 30
+# Signed-in connections beyond this many per allowed session are dropped at once
+# (sitting without a session still costs a little; an app is not started for them).
 CONNECTIONS_PER_SESSION = 2
 
 
@@ -50,8 +59,12 @@ class SshService:
         self.failures = AuthFailures(settings.max_auth_tries, settings.auth_lockout_seconds)
         self._sessions: dict[AppSession, str] = {}
         self.connections = 0
+        # Signed-in connections (the others are in `_unauthenticated`).
+        self.signed_in = 0
+        # Per peer address, its connections that have not signed in, oldest first.
+        self._unauthenticated: dict[str, list[_Connection]] = {}
         # Seconds a signed-in connection has to open its session and start its app.
-        self.start_timeout: float = LOGIN_TIMEOUT_SECONDS
+        self.start_timeout: float = START_TIMEOUT_SECONDS
         self._acceptor: asyncssh.SSHAcceptor | None = None
 
     @property
@@ -62,6 +75,12 @@ class SshService:
     def port(self) -> int:
         assert self._acceptor is not None, "not started"
         return self._acceptor.get_port()
+
+    def unauthenticated(self, peer: str | None = None) -> int:
+        """How many connections (from `peer`, or from anywhere) have not signed in."""
+        if peer is not None:
+            return len(self._unauthenticated.get(peer, ()))
+        return sum(len(conns) for conns in self._unauthenticated.values())
 
     def sessions(self) -> list[SessionInfo]:
         """The open sessions, with the pid of each one's app (None while starting)."""
@@ -81,7 +100,7 @@ class SshService:
             sftp_factory=None,
             allow_scp=False,
             gss_host=None,
-            login_timeout=LOGIN_TIMEOUT_SECONDS,
+            login_timeout=self.settings.login_timeout_seconds,
             keepalive_interval=60,
         )
 
@@ -119,6 +138,32 @@ class SshService:
     def _closed(self, session: AppSession) -> None:
         self._sessions.pop(session, None)
 
+    # connections that have not signed in ----------------------------------------------
+    def admit_unauthenticated(self, conn: _Connection) -> bool:
+        """Count `conn` in its address's budget, making room if the budget is full by
+        closing the oldest connection that has not asked to sign in (silent ones first).
+        False if there is no room: every one of them is signing in."""
+        pending = self._unauthenticated.setdefault(conn.peer, [])
+        if len(pending) >= self.settings.max_unauthenticated_per_address:
+            waiting = [c for c in pending if not c.auth_begun]
+            silent = [c for c in waiting if not c.spoke]
+            if not waiting:
+                return False
+            victim = (silent or waiting)[0]
+            pending.remove(victim)
+            log.warning("closed a connection from %s that had not signed in: %d waiting",
+                        conn.peer, len(pending) + 1)
+            victim.drop("Too many connections from your address; please try again")
+        pending.append(conn)
+        return True
+
+    def leave_unauthenticated(self, conn: _Connection) -> None:
+        pending = self._unauthenticated.get(conn.peer)
+        if pending and conn in pending:
+            pending.remove(conn)
+            if not pending:
+                del self._unauthenticated[conn.peer]
+
 
 class _Connection(asyncssh.SSHServer):
     """One client connection's sign-in and what it may open."""
@@ -128,8 +173,27 @@ class _Connection(asyncssh.SSHServer):
         self._settings = service.settings
         self._conn: asyncssh.SSHServerConnection | None = None
         self._peer = "unknown"
+        self.auth_begun = False
+        self._signed_in = False
         self._has_session = False
         self._no_session_timer: asyncio.TimerHandle | None = None
+        self._handshake_timer: asyncio.TimerHandle | None = None
+
+    @property
+    def peer(self) -> str:
+        return self._peer
+
+    @property
+    def spoke(self) -> bool:
+        """True once the client has sent its SSH version line."""
+        return self._conn is not None and bool(self._conn.get_extra_info("client_version"))
+
+    def drop(self, reason: str) -> None:
+        """Close this connection (soon: never inside another connection's callback)."""
+        if self._conn is not None:
+            asyncio.get_running_loop().call_soon(
+                self._conn.disconnect, asyncssh.DISC_TOO_MANY_CONNECTIONS, reason
+            )
 
     def connection_made(self, conn: asyncssh.SSHServerConnection) -> None:
         self._conn = conn
@@ -137,21 +201,34 @@ class _Connection(asyncssh.SSHServer):
         peername = conn.get_extra_info("peername")
         if peername:
             self._peer = str(peername[0])
-        limit = self._settings.max_sessions * CONNECTIONS_PER_SESSION
-        if self._service.connections > limit:
-            log.warning("refused %s: %d connections open", self._peer, limit)
-            asyncio.get_running_loop().call_soon(
-                conn.disconnect, asyncssh.DISC_TOO_MANY_CONNECTIONS,
-                "Paydesk is busy; please try again shortly",
-            )
-        elif self._service.failures.locked_out(self._peer):
+        loop = asyncio.get_running_loop()
+        if self._service.failures.locked_out(self._peer):
             log.warning("refused %s: too many failed sign-ins", self._peer)
-            asyncio.get_running_loop().call_soon(self._disconnect_locked_out)
+            loop.call_soon(self._disconnect_locked_out)
+        elif not self._service.admit_unauthenticated(self):
+            log.warning("refused %s: %d connections signing in", self._peer,
+                        self._service.unauthenticated(self._peer))
+            self.drop("Too many connections from your address; please try again shortly")
+        else:
+            self._handshake_timer = loop.call_later(
+                self._settings.handshake_timeout_seconds, self._handshake_expired
+            )
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._service.connections -= 1
-        if self._no_session_timer is not None:
-            self._no_session_timer.cancel()
+        if self._signed_in:
+            self._service.signed_in -= 1
+        self._service.leave_unauthenticated(self)
+        for timer in (self._no_session_timer, self._handshake_timer):
+            if timer is not None:
+                timer.cancel()
+
+    def _handshake_expired(self) -> None:
+        self._handshake_timer = None
+        if not self.auth_begun and self._conn is not None:
+            log.info("dropped %s: no sign-in asked for within %ss", self._peer,
+                     self._settings.handshake_timeout_seconds)
+            self._conn.disconnect(asyncssh.DISC_BY_APPLICATION, "Sign-in took too long")
 
     def _drop_without_session(self) -> None:
         self._no_session_timer = None
@@ -172,6 +249,13 @@ class _Connection(asyncssh.SSHServer):
         return self._settings.mode == "demo"
 
     def begin_auth(self, username: str) -> bool:
+        self.auth_begun = True
+        if self._handshake_timer is not None:
+            self._handshake_timer.cancel()
+            self._handshake_timer = None
+        if self._service.signed_in >= self._settings.max_sessions * CONNECTIONS_PER_SESSION:
+            self._refuse_busy()
+            return True
         if self._demo:
             return False  # anyone, no password: the demo has nothing to protect
         keys = self._settings.authorized_keys_path
@@ -211,7 +295,22 @@ class _Connection(asyncssh.SSHServer):
     def host_based_auth_supported(self) -> bool:
         return False
 
+    def _refuse_busy(self) -> None:
+        log.warning("refused %s: %d signed-in connections open", self._peer,
+                    self._service.signed_in)
+        if self._conn is not None:
+            # At once, before any answer to the sign-in, so the client hears why.
+            self._conn.disconnect(asyncssh.DISC_TOO_MANY_CONNECTIONS,
+                                  "Paydesk is busy; please try again shortly")
+
     def auth_completed(self) -> None:
+        self._signed_in = True
+        self._service.signed_in += 1
+        self._service.leave_unauthenticated(self)
+        if self._service.signed_in > self._settings.max_sessions * CONNECTIONS_PER_SESSION:
+            # Another connection signed in between this one's start and its end.
+            self._refuse_busy()
+            return
         self._service.failures.record_success(self._peer)
         self._no_session_timer = asyncio.get_running_loop().call_later(
             self._service.start_timeout, self._drop_without_session

@@ -6,7 +6,7 @@ import hashlib
 from dataclasses import replace
 from typing import Any
 
-from gateway.cards import luhn_ok, normalise
+from gateway.cards import TEST_CARD_PAYMENT_METHODS, luhn_ok, normalise
 from gateway.sandbox import objects
 from gateway.sandbox.errors import ApiError, invalid, missing
 from gateway.sandbox.forms import as_int, metadata
@@ -41,6 +41,15 @@ def new_payment_method(state: State, card: TestCard, seed: str, *, kind: str = "
     return state.add(pm)
 
 
+def _test_card_number(ident: str) -> str:
+    """The card number behind a `pm_card_*` test id, so that the same card has the same
+    fingerprint however it reaches Stripe (a test id, its number, a reader tap)."""
+    for number, pm_id in TEST_CARD_PAYMENT_METHODS.items():
+        if pm_id == ident:
+            return number
+    return ident
+
+
 def resolve(state: State, ident: Any, param: str = "payment_method") -> dict[str, Any]:
     """A stored PaymentMethod; a `pm_card_*` test id becomes a new PaymentMethod, as in Stripe."""
     obj = state.objects.get(ident) if isinstance(ident, str) else None
@@ -49,7 +58,7 @@ def resolve(state: State, ident: Any, param: str = "payment_method") -> dict[str
     card = test_card(ident) if isinstance(ident, str) else None
     if card is None:
         raise missing("PaymentMethod", str(ident), param)
-    return new_payment_method(state, card, ident)
+    return new_payment_method(state, card, _test_card_number(ident))
 
 
 def create(state: State, params: dict[str, Any]) -> dict[str, Any]:
@@ -113,6 +122,46 @@ def attach(state: State, params: dict[str, Any], pm: str) -> dict[str, Any]:
     return obj
 
 
+REDISPLAY = ("always", "limited", "unspecified")
+
+
+def update(state: State, params: dict[str, Any], pm: str) -> dict[str, Any]:
+    """Stripe updates only a PaymentMethod attached to a customer: here its
+    `allow_redisplay`, its card's expiry and its metadata."""
+    obj = state.get(pm, "payment_method", label="PaymentMethod")
+    if obj["customer"] is None:
+        raise invalid("You must save this PaymentMethod to a customer before you can update it.",
+                      code="payment_method_unexpected_state")
+    redisplay = params.get("allow_redisplay")
+    if redisplay is not None and redisplay not in REDISPLAY:
+        raise invalid(f"Invalid allow_redisplay: must be one of {', '.join(REDISPLAY)}",
+                      param="allow_redisplay")
+    card = params.get("card")
+    month = year = None
+    if isinstance(card, dict) and card:
+        if obj["type"] != "card":
+            raise invalid("Only a card PaymentMethod has a card to update.", param="card")
+        month = as_int(card, "exp_month")
+        year = as_int(card, "exp_year")
+        if month is not None and not 1 <= month <= 12:
+            raise card_error("Your card's expiration month is invalid.",
+                             code="invalid_expiry_month", param="card[exp_month]")
+        if year is not None:
+            year = year + 2000 if year < 100 else year
+            if year < 2000 or year > 2100:
+                raise card_error("Your card's expiration year is invalid.",
+                                 code="invalid_expiry_year", param="card[exp_year]")
+    meta = metadata(params, obj["metadata"])
+    if redisplay is not None:
+        obj["allow_redisplay"] = redisplay
+    if month is not None:
+        obj["card"]["exp_month"] = month
+    if year is not None:
+        obj["card"]["exp_year"] = year
+    obj["metadata"] = meta
+    return obj
+
+
 def detach(state: State, params: dict[str, Any], pm: str) -> dict[str, Any]:
     obj = state.get(pm, "payment_method", label="PaymentMethod")
     if obj["customer"] is None:
@@ -127,7 +176,9 @@ def _list(state: State, params: dict[str, Any], customer: str | None, url: str) 
         state.get(customer, "customer", param="customer")
     items = [pm for pm in state.of_type("payment_method")
              if (customer is None or pm["customer"] == customer)
-             and (not params.get("type") or pm["type"] == params["type"])]
+             and (not params.get("type") or pm["type"] == params["type"])
+             and (not params.get("allow_redisplay")
+                  or pm["allow_redisplay"] == params["allow_redisplay"])]
     return paginate(state, items, params, url)
 
 
@@ -143,6 +194,7 @@ ROUTES = [
     ("POST", r"/v1/payment_methods", create),
     ("GET", r"/v1/payment_methods", list_),
     ("GET", r"/v1/payment_methods/(?P<pm>pm_\w+)", retrieve),
+    ("POST", r"/v1/payment_methods/(?P<pm>pm_\w+)", update),
     ("POST", r"/v1/payment_methods/(?P<pm>pm_\w+)/attach", attach),
     ("POST", r"/v1/payment_methods/(?P<pm>pm_\w+)/detach", detach),
     ("GET", r"/v1/customers/(?P<customer>cus_\w+)/payment_methods", list_for_customer),
