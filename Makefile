@@ -9,12 +9,15 @@ PG_URL ?= postgresql://postgres@127.0.0.1:5432/test
 .PHONY: demo test lint chromium clean-venv
 
 # The virtual environment is rebuilt when the lock file or pyproject.toml changes.
+# Paydesk itself is installed editable in setuptools' default mode, so `paydesk` runs this
+# checkout as it is edited (not the deprecated compat mode and its wall of warnings); the
+# one notice setuptools prints for every editable install is left out.
 $(VENV): $(BIN)/.installed
 $(BIN)/.installed: requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade "pip>=24"
 	$(BIN)/python -m pip install --quiet -r requirements.lock
-	$(BIN)/python -m pip install --quiet --no-deps --config-settings editable_mode=compat -e .
+	PYTHONWARNINGS="ignore:Editable installation" $(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $@
 
 demo: $(VENV)

@@ -82,9 +82,11 @@ def reserve(payer: Payer, amounts: Mapping[int, Money], *, method: str, terminal
             row = Invoice.get_or_none(Invoice.id == invoice_id)
             if row is None or row.client_id != client.id:
                 raise NotAllowed("That invoice cannot be paid here.")
-            if row.status == "issued" and row.paid_minor >= row.total_minor:
+            if (payer.kind != "code" and row.status == "issued"
+                    and row.paid_minor >= row.total_minor):
                 continue  # paid meanwhile: reported below with every other balance change
-            raise NotAllowed(f"{row.number} cannot be paid here.")
+            raise NotAllowed("That invoice cannot be paid here." if payer.kind == "code"
+                             else f"{row.number} cannot be paid here.")
     with write_transaction():
         # Lock in id order, so two checkouts over the same invoices cannot deadlock.
         invoices = {
@@ -509,9 +511,9 @@ class CheckoutRun:
 def taps_needed(count: int) -> str:
     """What the payer is told when the card on the reader cannot be kept for the payment."""
     if count == 1:
-        return "This card or phone can't be saved for the payment: tap it once more to pay."
-    return (f"This card or phone can't be saved for the payment, so tap it once for each "
-            f"invoice: {count} taps.")
+        return "This card or phone pays one invoice per tap: tap it once more to pay."
+    return (f"This card or phone pays one invoice per tap: tap it once for each invoice, "
+            f"{count} taps.")
 
 
 def failure_message(outcomes: list[Outcome], numbers: dict[int, str], *,

@@ -25,7 +25,12 @@ from models.firm import Case, Client, Firm, PortalAccount
 from models.invoices import Invoice, InvoiceLine
 from models.money import Money
 from models.payments import Checkout, InvoicePayment, Refund
-from models.queries import PayableInvoice, invoice_for_payment_code, payable_invoices
+from models.queries import (
+    PayableInvoice,
+    invoice_for_payment_code,
+    payable_invoices,
+    plan_schedule,
+)
 from models.security import hash_secret, verify_secret
 
 _DUMMY_HASH = hash_secret("paydesk-no-such-account")
@@ -219,7 +224,9 @@ def invoice_details(payer: Payer, invoice_id: int, *, today: dt.date) -> Invoice
         for ln in InvoiceLine.select().where(InvoiceLine.invoice == row.id)
         .order_by(InvoiceLine.position)
     )
-    return InvoiceDetails(invoice=value, lines=lines, history=tuple(_history(row.id, cur)))
+    plan = plan_schedule(row.id, paid_minor=row.paid_minor, currency=cur, today=today)
+    return InvoiceDetails(invoice=value, lines=lines, history=tuple(_history(row.id, cur)),
+                          plan=plan)
 
 
 def _card_detail(checkout: Checkout) -> str:

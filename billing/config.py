@@ -46,7 +46,8 @@ class SmtpSettings:
     username: str | None = None
     password: str | None = None
     starttls: bool = True
-    sender: str = "Paydesk <payments@localhost>"
+    # The From address of every email; empty means the firm's own name and email address.
+    sender: str = ""
 
     @property
     def enabled(self) -> bool:

@@ -155,4 +155,13 @@ class DeskApi(Protocol):
 
     def receipt_pdf(self, reference: str, *, payer: Payer | None = None) -> bytes: ...
 
+    def set_firm_details(self, staff: StaffSession, *, time_zone: str | None = None,
+                         address: str | None = None, phone: str | None = None,
+                         email: str | None = None) -> FirmInfo:
+        """The firm's time zone and contact details (admin only)."""
+
+    def email_receipt(self, reference: str, to: str, *, payer: Payer | None = None) -> str:
+        """Queue a receipt to `to` through the outbox (a kiosk's or an SSH session's
+        "Email me the receipt"); the address it goes to."""
+
     def reconcile(self) -> ReconcileReport: ...

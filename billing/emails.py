@@ -23,16 +23,19 @@ import email.policy
 import email.utils
 import html
 import re
+import secrets
 from dataclasses import dataclass
 from email.message import EmailMessage
 
 from billing.config import SmtpSettings
 from billing.errors import BillingError
+from billing.localtime import firm_datetime
 from billing.plurals import plural, statement_sentence
 from billing.receipts import (
     RECEIPTED_PAYMENT_STATUSES,
+    find_receipt,
     method_label,
-    payment_receipt_number,
+    next_payment_receipt_number,
     receipt_pdf,
 )
 from models import (
@@ -51,13 +54,15 @@ from models import (
 from models.money import Money, format_money
 
 __all__ = ["ConfirmationLine", "build_confirmation", "build_refund_email", "check_address",
-           "parse_message", "queue_confirmation", "queue_refund_email"]
+           "build_receipt_email", "firm_sender", "parse_message", "queue_confirmation",
+           "queue_receipt_email", "queue_refund_email"]
 
 CARD_METHODS = ("card_keyed", "card_saved", "card_reader")
 # Stored messages use LF line ends and 7-bit bodies (quoted-printable, base64), so the
 # text in the database is plain ASCII and sends unchanged over any SMTP server.
 STORE_POLICY = email.policy.default
 # One address: a local part, "@", a domain with a dot; no spaces, commas or angle brackets.
+_NO_FIRM_ADDRESS = "payments@localhost"
 _ADDRESS = re.compile(r"[^@\s,;<>\"]+@[^@\s,;<>\"]+\.[^@\s,;<>\".]{2,}")
 
 
@@ -110,9 +115,9 @@ def _lines(checkout: Checkout) -> list[ConfirmationLine]:
     lines = []
     for payment in payments:
         if not payment.receipt_number:
-            # The engine numbers receipts when it records them; the number is a function of
-            # the id, so filling a missing one here gives the same value it would have.
-            payment.receipt_number = payment_receipt_number(payment.id)
+            # The engine numbers receipts when it records them; a payment recorded before
+            # that gets the next number now (only what was paid is numbered).
+            payment.receipt_number = next_payment_receipt_number()
             payment.save(only=[InvoicePayment.receipt_number])
         lines.append(ConfirmationLine(
             invoice_number=payment.invoice.number,
@@ -153,7 +158,7 @@ def _text_body(firm: Firm, client: Client, checkout: Checkout, paid_by: str,
     out += [
         _receipts_attached(count, firm.locale),
         "",
-        f"Thank you,\n{firm.name}",
+        _signature(firm),
     ]
     return "\n".join(out) + "\n"
 
@@ -193,7 +198,7 @@ on {e(when)}{e(_made_as(count, firm.locale))}:</p>
 </table>
 {statement}
 <p>{e(_receipts_attached(count, firm.locale))}</p>
-<p>Thank you,<br>{e(firm.name)}</p>
+<p>{"<br>".join(e(line) for line in _signature(firm).splitlines())}</p>
 </body></html>
 """
 
@@ -215,15 +220,34 @@ def _checkout_row(checkout_id: int) -> Checkout:
     return checkout
 
 
-def _new_message(subject: str, recipient: str, sender: str | None, msgid: str) -> EmailMessage:
-    from_address = sender or SmtpSettings().sender
+def _message_id(idstring: str, domain: str) -> str:
+    """A unique Message-ID short enough never to be folded over two lines."""
+    return f"<{idstring}.{secrets.token_hex(8)}@{domain[:60]}>"
+
+
+def firm_sender(firm: Firm) -> str:
+    """The firm as the sender of its emails: "Harbor & Vale LLP <billing@harborvale.example>"
+    (Paydesk's local address stands in while the firm has set no email address)."""
+    return email.utils.formataddr((firm.name, firm.email.strip() or _NO_FIRM_ADDRESS))
+
+
+def _signature(firm: Firm) -> str:
+    """ "Thank you," with the firm's name, address, phone and email, one per line."""
+    lines = [line.strip() for line in (firm.address or "").splitlines() if line.strip()]
+    lines += [part.strip() for part in (firm.phone, firm.email) if part and part.strip()]
+    return "\n".join(["Thank you,", firm.name, *lines])
+
+
+def _new_message(subject: str, recipient: str, sender: str | None, msgid: str,
+                 firm: Firm) -> EmailMessage:
+    from_address = sender or SmtpSettings().sender or firm_sender(firm)
     msg = EmailMessage(policy=STORE_POLICY)
     msg["Subject"] = subject
     msg["From"] = from_address
     msg["To"] = recipient
     msg["Date"] = email.utils.format_datetime(utcnow().replace(tzinfo=dt.UTC))
     domain = email.utils.parseaddr(from_address)[1].rpartition("@")[2] or "paydesk.invalid"
-    msg["Message-ID"] = email.utils.make_msgid(msgid, domain=domain)
+    msg["Message-ID"] = _message_id(msgid, domain)
     return msg
 
 
@@ -242,16 +266,16 @@ def build_client_notice(checkout_id: int, *, sender: str | None = None) -> Email
            f"A payment was made on your invoice {numbers} with the payment code "
            f"{firm.name} sent for it:", ""]
     for line in lines:
-        paid = (line.paid_at or utcnow()).strftime("%Y-%m-%d")
+        paid = firm_datetime(line.paid_at or utcnow(), firm.time_zone, firm.locale)
         out += [f"Invoice:   {line.invoice_number}",
                 f"Case:      {line.case_number} {line.case_title}",
                 f"Amount:    {money(line.amount)}",
                 f"Paid on:   {paid}",
                 f"Receipt:   {line.receipt_number}", ""]
     out += ["The payer's contact and card details are not shared with you; the front desk "
-            "can tell you more about this payment.", "", f"Thank you,\n{firm.name}"]
+            "can tell you more about this payment.", "", _signature(firm)]
     msg = _new_message(f"{firm.name}: invoice {numbers} was paid", client.email, sender,
-                       f"checkout-{checkout.id}-client")
+                       f"checkout-{checkout.id}-client", firm)
     msg["X-Paydesk-Checkout"] = str(checkout.id)
     msg.set_content("\n".join(out) + "\n", cte="quoted-printable")
     return msg
@@ -288,8 +312,8 @@ def build_confirmation(checkout_id: int, *, sender: str | None = None) -> EmailM
                            checkout.reference)
     sent_on = utcnow()
     when = max((line.paid_at for line in lines if line.paid_at), default=sent_on)
-    when = when.strftime("%Y-%m-%d")
-    from_address = sender or SmtpSettings().sender
+    when = firm_datetime(when, firm.time_zone, firm.locale)
+    from_address = sender or SmtpSettings().sender or firm_sender(firm)
 
     msg = EmailMessage(policy=STORE_POLICY)
     transactions = plural(len(lines), firm.locale, one="{n} transaction",
@@ -299,7 +323,7 @@ def build_confirmation(checkout_id: int, *, sender: str | None = None) -> EmailM
     msg["To"] = recipient
     msg["Date"] = email.utils.format_datetime(sent_on.replace(tzinfo=dt.UTC))
     domain = email.utils.parseaddr(from_address)[1].rpartition("@")[2] or "paydesk.invalid"
-    msg["Message-ID"] = email.utils.make_msgid(f"checkout-{checkout.id}", domain=domain)
+    msg["Message-ID"] = _message_id(f"checkout-{checkout.id}", domain)
     msg["X-Paydesk-Checkout"] = str(checkout.id)
     msg.set_content(_text_body(firm, client, checkout, paid_by, lines, total, when),
                     cte="quoted-printable")
@@ -379,7 +403,7 @@ def build_refund_email(refund_id: int, *, to_client: bool = True,
     reference = refund.receipt_number or ""
     if refund.stripe_refund_id:
         reference += f" / {refund.stripe_refund_id}"
-    when = (refund.completed_at or utcnow()).strftime("%Y-%m-%d")
+    when = firm_datetime(refund.completed_at or utcnow(), firm.time_zone, firm.locale)
     out = ["Hello," if code and not to_client else f"Dear {client.name},", "",
            f"{firm.name} refunded {money} of the payment for invoice {invoice.number} on "
            f"{when}.", "",
@@ -398,9 +422,9 @@ def build_refund_email(refund_id: int, *, to_client: bool = True,
         out.append(f"It is returned as the payment was made ({to}).")
     if show_card and refund.receipt_number:
         out.append("The refund receipt is attached as a PDF.")
-    out += ["", f"Thank you,\n{firm.name}"]
+    out += ["", _signature(firm)]
     msg = _new_message(f"{firm.name}: refund of {money} for invoice {invoice.number}",
-                       recipient, sender, f"refund-{refund.id}")
+                       recipient, sender, f"refund-{refund.id}", firm)
     msg["X-Paydesk-Refund"] = str(refund.id)
     msg.set_content("\n".join(out) + "\n", cte="quoted-printable")
     if show_card and refund.receipt_number:
@@ -422,6 +446,37 @@ def queue_refund_email(refund_id: int, *, sender: str | None = None) -> list[Out
         if checkout.payer_kind == "code" and checkout.payer_email:
             messages.insert(0, build_refund_email(refund_id, to_client=False, sender=sender))
         return [_store(msg) for msg in messages if msg["To"]]
+
+
+def build_receipt_email(reference: str, recipient: str, *, show_client: bool = True,
+                        sender: str | None = None) -> EmailMessage:
+    """One receipt, asked for by the payer ("Email me the receipt" at a kiosk or over SSH,
+    where a saved file would stay on the server): a short note with the receipt as a PDF.
+    `show_client` False leaves out the client's name (a payment-code holder's copy)."""
+    address = check_address(recipient)
+    receipt = find_receipt(reference)
+    firm = Firm(name=receipt.firm_name, address=receipt.firm_address,
+                phone=receipt.firm_phone, email=receipt.firm_email)  # as the receipt shows it
+    out = ["Hello,", "",
+           f"Here is receipt {receipt.number} from {firm.name}, as you asked: "
+           f"{receipt.money(receipt.amount)} for invoice {receipt.invoice_number} on "
+           f"{receipt.when}.", "", "The receipt is attached as a PDF.", "", _signature(firm)]
+    msg = _new_message(f"{firm.name}: receipt {receipt.number}", address, sender,
+                       f"receipt-{receipt.number}", firm)
+    msg.set_content("\n".join(out) + "\n", cte="quoted-printable")
+    msg.add_attachment(receipt_pdf(receipt.number, show_client=show_client),
+                       maintype="application", subtype="pdf",
+                       filename=f"receipt-{receipt.number}.pdf")
+    return msg
+
+
+def queue_receipt_email(reference: str, recipient: str, *, show_client: bool = True,
+                        sender: str | None = None) -> OutboundEmail:
+    """Queue one receipt to `recipient` in the outbox (delivered after commit, retried
+    like every email); BillingError for a bad address or an unknown receipt."""
+    msg = build_receipt_email(reference, recipient, show_client=show_client, sender=sender)
+    with write_transaction():
+        return _store(msg)
 
 
 def parse_message(text: str) -> EmailMessage:

@@ -54,7 +54,11 @@ def _machine() -> str:
         boot = Path("/proc/sys/kernel/random/boot_id").read_text().strip()
     except OSError:
         boot = "-"
-    return f"{socket.gethostname()}/{boot}"
+    try:  # containers sharing the host name and boot id still have their own pid space
+        space = os.readlink("/proc/self/ns/pid")
+    except OSError:
+        space = "-"
+    return f"{socket.gethostname()}/{boot}/{space}"
 
 
 def this_process() -> str:
@@ -137,6 +141,7 @@ def held(checkout_id: int, *, every: float | None = None) -> Iterator[None]:
                         return  # taken over (the lease had ended): the guards decide
                 except peewee.PeeweeException as exc:
                     log.warning("checkout %s: lease not renewed: %s", checkout_id, exc)
+                    database.close()  # a broken connection: the next renewal opens anew
         finally:
             database.close()  # this thread's own connection
 

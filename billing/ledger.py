@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from billing import emails
 from billing.audit import audit
-from billing.receipts import card_label, payment_receipt_number
+from billing.receipts import card_label, lock_receipt_numbers, next_payment_receipt_number
 from billing.reservations import HOLDING_STATUSES
 from billing.values import CheckoutResult, TransactionResult
 from models.db import for_update, write_transaction
@@ -92,12 +92,14 @@ def open_payments(checkout_id: int) -> list[InvoicePayment]:
 
 def record_captures(checkout_id: int, captured: dict[int, str | None], *, terminal: str) -> None:
     """Record captured payments (payment id -> charge id): each invoice's paid amount, the
-    receipt number and one audit entry per payment; when the checkout is then complete, its
+    receipt number (the next one: only what was paid is numbered) and one audit entry per
+    payment; when the checkout is then complete, its
     status and the confirmation email. One transaction; payments already recorded are
     skipped, so a replay records nothing twice."""
     if not captured:
         return
     with write_transaction():
+        lock_receipt_numbers()  # before any row lock: every numbering takes it first
         checkout = for_update(Checkout.select().where(Checkout.id == checkout_id)).get()
         actor = payer_actor(checkout)
         for payment_id in sorted(captured):
@@ -112,7 +114,7 @@ def record_captures(checkout_id: int, captured: dict[int, str | None], *, termin
             ).execute()
             InvoicePayment.update(
                 status="captured", stripe_charge_id=captured[payment_id] or None,
-                receipt_number=payment_receipt_number(payment.id), completed_at=utcnow(),
+                receipt_number=next_payment_receipt_number(), completed_at=utcnow(),
             ).where(InvoicePayment.id == payment.id).execute()
             audit(actor=actor, action="payment.capture", subject=f"invoice:{invoice.number}",
                   result="captured", terminal=terminal,

@@ -11,7 +11,7 @@ from billing import ledger
 from billing.audit import audit
 from billing.emails import queue_confirmation
 from billing.errors import BillingError, NotAllowed
-from billing.receipts import payment_receipt_number
+from billing.receipts import lock_receipt_numbers, next_payment_receipt_number
 from billing.reservations import check_reservable, held_minor
 from billing.values import CheckoutResult, StaffSession
 from models.db import for_update, write_transaction
@@ -64,6 +64,7 @@ def record_offline_payment(staff: StaffSession, client_id: int, amounts: Mapping
     firm = client.firm
     ids = sorted(amounts)
     with write_transaction():
+        lock_receipt_numbers()  # before any row lock: every numbering takes it first
         invoices = {i.id: i for i in for_update(
             Invoice.select().where(Invoice.id.in_(ids)).order_by(Invoice.id))}
         held = held_minor(ids)
@@ -88,7 +89,7 @@ def record_offline_payment(staff: StaffSession, client_id: int, amounts: Mapping
                 checkout=checkout, invoice=invoice_id, position=position, amount_minor=amount,
                 status="recorded", completed_at=utcnow(),
             )
-            InvoicePayment.update(receipt_number=payment_receipt_number(payment.id)).where(
+            InvoicePayment.update(receipt_number=next_payment_receipt_number()).where(
                 InvoicePayment.id == payment.id).execute()
             Invoice.update(paid_minor=Invoice.paid_minor + amount).where(
                 Invoice.id == invoice_id).execute()

@@ -7,22 +7,28 @@ screen and a 42-column receipt printer) and as a one-page PDF (fpdf2, core font)
 from __future__ import annotations
 
 import datetime as dt
+import os
 import textwrap
 import unicodedata
 from dataclasses import dataclass, replace
+from pathlib import Path
 
 import peewee as pw
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
 from billing.errors import BillingError
+from billing.localtime import firm_datetime
 from models import Case, Checkout, Client, Firm, Invoice, InvoicePayment, Refund, Staff
+from models.db import database, is_postgres
 from models.money import Money, format_money
 
 __all__ = [
     "PRINTER_WIDTH", "RECEIPTED_PAYMENT_STATUSES", "Receipt", "card_label", "find_receipt",
-    "latin1", "method_label", "payment_receipt_number", "receipt_pdf", "receipt_rows",
+    "latin1", "lock_receipt_numbers", "method_label", "next_payment_receipt_number",
+    "payment_receipt_number", "receipt_pdf", "receipt_rows",
     "receipt_text", "refund_receipt_number", "render_pdf", "render_text", "totals_rows",
+    "write_new_file",
 ]
 
 PRINTER_WIDTH = 42
@@ -30,6 +36,8 @@ PRINTER_WIDTH = 42
 RECEIPTED_PAYMENT_STATUSES = ("captured", "recorded")
 _PAYMENT_PREFIX = "R-"
 _REFUND_PREFIX = "RF-"
+# The PostgreSQL advisory lock key under which payment receipt numbers are given out.
+_RECEIPT_NUMBER_LOCK = 0x50445243  # "PDRC"
 
 _BRANDS = {
     "visa": "Visa", "mastercard": "Mastercard", "amex": "American Express",
@@ -42,6 +50,31 @@ _OFFLINE = {"check": "Check", "cash": "Cash", "bank_transfer": "Bank transfer"}
 def payment_receipt_number(invoice_payment_id: int) -> str:
     """The receipt number of an invoice payment: "R-000123"."""
     return f"{_PAYMENT_PREFIX}{int(invoice_payment_id):06d}"
+
+
+def lock_receipt_numbers() -> None:
+    """Take the receipt-numbering lock until the transaction ends (see below); taking it
+    again in the same transaction is harmless."""
+    if is_postgres():
+        database.execute_sql("SELECT pg_advisory_xact_lock(%s)", (_RECEIPT_NUMBER_LOCK,))
+
+
+def next_payment_receipt_number() -> str:
+    """The next payment receipt number: one more than the highest given so far.
+
+    Only what was paid is numbered, so a declined or cancelled attempt leaves no gap. Call
+    it inside `write_transaction()` before locking any row: on SQLite that transaction
+    already holds the write lock; on PostgreSQL a transaction-scoped advisory lock makes
+    numbering one at a time (the unique constraint on the number stays as the backstop),
+    and taking it first keeps every numbering transaction in the same lock order."""
+    lock_receipt_numbers()
+    digits = pw.fn.SUBSTR(InvoicePayment.receipt_number, len(_PAYMENT_PREFIX) + 1)
+    highest = (
+        InvoicePayment.select(pw.fn.MAX(pw.Cast(digits, "INTEGER")))
+        .where(InvoicePayment.receipt_number.startswith(_PAYMENT_PREFIX))
+        .scalar()
+    )
+    return payment_receipt_number(int(highest or 0) + 1)
 
 
 def refund_receipt_number(refund_id: int) -> str:
@@ -82,6 +115,11 @@ class Receipt:
     balance_after: Money
     # Refunds only
     payment_receipt_number: str | None = None
+    # The firm's time zone (an IANA name) and contact details, printed on the receipt.
+    time_zone: str = "UTC"
+    firm_address: str = ""
+    firm_phone: str = ""
+    firm_email: str = ""
     refund_reason: str | None = None
     stripe_refund_id: str | None = None
     staff_name: str | None = None
@@ -92,6 +130,19 @@ class Receipt:
 
     def money(self, value: Money) -> str:
         return format_money(value, self.locale)
+
+    @property
+    def when(self) -> str:
+        """When it was issued, in the firm's local time: "Nov 25, 2026, 6:30 PM EST"."""
+        return firm_datetime(self.issued_at, self.time_zone, self.locale)
+
+    @property
+    def contact_lines(self) -> list[str]:
+        """The firm's address (one line each) and phone and email, as printed."""
+        lines = [line.strip() for line in self.firm_address.splitlines() if line.strip()]
+        contact = "  ".join(part for part in (self.firm_phone.strip(), self.firm_email.strip())
+                            if part)
+        return [*lines, *([contact] if contact else [])]
 
 
 # --- reading -----------------------------------------------------------------------------
@@ -195,6 +246,10 @@ def _common(payment: InvoicePayment, *, number: str, kind: str, at, amount_minor
         issued_at=at,
         firm_name=checkout.firm.name,
         locale=checkout.firm.locale,
+        time_zone=checkout.firm.time_zone,
+        firm_address=checkout.firm.address,
+        firm_phone=checkout.firm.phone,
+        firm_email=checkout.firm.email,
         client_name=checkout.client.name,
         invoice_number=invoice.number,
         case_number=invoice.case.number,
@@ -229,15 +284,11 @@ def _refund_receipt(refund: Refund) -> Receipt:
 # --- plain text --------------------------------------------------------------------------
 
 
-def _when(at: dt.datetime) -> str:
-    return at.strftime("%Y-%m-%d %H:%M UTC")
-
-
 def receipt_rows(receipt: Receipt) -> list[tuple[str, str]]:
     """(label, value) pairs in the order both renderings print them."""
     rows = [
         ("Receipt", receipt.number),
-        ("Date", _when(receipt.issued_at)),
+        ("Date", receipt.when),
         *([("Client", receipt.client_name)] if receipt.client_name else []),
         ("Invoice", receipt.invoice_number),
         ("Case", f"{receipt.case_number} {receipt.case_title}"),
@@ -270,6 +321,8 @@ def render_text(receipt: Receipt, width: int = PRINTER_WIDTH) -> str:
     rule = "-" * width
     title = "REFUND RECEIPT" if receipt.is_refund else "PAYMENT RECEIPT"
     lines = [line.center(width).rstrip() for line in textwrap.wrap(receipt.firm_name, width)]
+    for contact in receipt.contact_lines:
+        lines += [line.center(width).rstrip() for line in textwrap.wrap(contact, width)]
     lines += [title.center(width).rstrip(), rule]
     for label, value in receipt_rows(receipt):
         wrapped = textwrap.wrap(value, value_width, break_long_words=True) or [""]
@@ -341,6 +394,11 @@ def render_pdf(receipt: Receipt, *, compress: bool = True) -> bytes:
     pdf.set_font("Helvetica", "B", 15)
     pdf.multi_cell(full, 8, latin1(receipt.firm_name), align="C",
                    new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.set_font("Helvetica", "", 9)
+    for contact in receipt.contact_lines:
+        pdf.multi_cell(full, 4.5, latin1(contact), align="C",
+                       new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.ln(1)
     pdf.set_font("Helvetica", "", 11)
     title = "Refund receipt" if receipt.is_refund else "Payment receipt"
     pdf.cell(full, 7, f"{title} {latin1(receipt.number)}", align="C",
@@ -365,6 +423,23 @@ def render_pdf(receipt: Receipt, *, compress: bool = True) -> bytes:
     thanks = "Refund issued." if receipt.is_refund else "Thank you for your payment."
     pdf.cell(full, 6, thanks, align="C", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     return bytes(pdf.output())
+
+
+def write_new_file(target: Path, data: bytes) -> Path:
+    """Write `data` to a new file at `target`, or beside it as "name-2.pdf", "name-3.pdf"
+    when that name is taken: an existing file is never overwritten (O_EXCL), even by
+    another session saving the same receipt at the same moment. The path written."""
+    for attempt in range(1, 1000):
+        path = target if attempt == 1 else target.with_name(
+            f"{target.stem}-{attempt}{target.suffix}")
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            continue
+        with os.fdopen(fd, "wb") as out:
+            out.write(data)
+        return path
+    raise FileExistsError(f"{target} and 998 numbered copies of it already exist")
 
 
 def receipt_pdf(reference: str, *, show_client: bool = True) -> bytes:

@@ -9,13 +9,13 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from models.money import Money
-from models.queries import InstalmentDue, PayableInvoice
+from models.queries import InstalmentDue, PayableInvoice, PlanInstalmentRow
 
 __all__ = [
     "AuditRow", "BalanceChange", "CardChoice", "CheckoutResult", "ClientSummary", "FirmInfo",
     "InstalmentDue", "InvoiceDetails", "InvoiceHistoryRow", "InvoiceLineRow", "PayableInvoice",
-    "Payer", "PaymentRow", "ProgressEvent", "ReconcileReport", "RefundResult", "ShareResult",
-    "StaffSession", "TransactionResult",
+    "Payer", "PaymentRow", "PlanInstalmentRow", "ProgressEvent", "ReconcileReport",
+    "RefundResult", "ShareResult", "StaffSession", "TransactionResult",
 ]
 
 
@@ -28,6 +28,8 @@ class FirmInfo:
     multi_invoice_payments_enabled: bool
     statement_descriptor_prefix: str
     test_mode: bool
+    # The IANA name of the firm's time zone: times are stored in UTC and shown in it.
+    time_zone: str = "UTC"
 
 
 @dataclass(frozen=True)
@@ -95,6 +97,8 @@ class InvoiceDetails:
     invoice: PayableInvoice
     lines: tuple[InvoiceLineRow, ...]
     history: tuple[InvoiceHistoryRow, ...]
+    # Its payment plan, instalment by instalment (empty without one).
+    plan: tuple[PlanInstalmentRow, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -222,6 +226,8 @@ class ShareResult:
 
 @dataclass(frozen=True)
 class AuditRow:
+    """One audit entry: the raw values as stored, and the same entry in words."""
+
     at: dt.datetime
     actor: str
     action: str
@@ -229,6 +235,14 @@ class AuditRow:
     result: str
     terminal: str
     details: str
+    # In words, for the screen ("" falls back to the raw value): "Front Desk for Dana
+    # Whitfield", "payment captured", "Checkout 19", the amount, the details
+    # ("$475.00 · Checkout 19").
+    who: str = ""
+    what: str = ""
+    subject_name: str = ""
+    amount: Money | None = None
+    summary: str = ""
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,10 @@ from models.records import AuditEntry
 from models.security import hash_payment_code, hash_secret
 
 FIRM_NAME = "Harbor & Vale LLP"
+FIRM_TIME_ZONE = "America/New_York"
+FIRM_ADDRESS = "200 Harbor Street, Suite 410\nPortland, ME 04101"
+FIRM_PHONE = "(207) 555-0142"
+FIRM_EMAIL = "billing@harborvale.example"
 DEMO_STAFF = (("Front Desk", "front_desk", "2468"), ("Avery Admin", "admin", "1357"))
 DANA_EMAIL = "dana.whitfield@example.com"
 DANA_PASSWORD = "demo-dana"  # noqa: S105 - the published demo sign-in
@@ -126,15 +130,21 @@ def _record_earlier_payment(firm, client, invoice, amount: int, staff) -> None:
 
 
 def seed_demo() -> bool:
-    """Create the demo firm in the bound database. Returns False (and changes nothing)
-    when the demo firm is already there."""
+    """Create the demo firm in the bound database. Returns False when the demo firm is
+    already there (a demo database made before the firm had a time zone and contact
+    details gets the demo's, and nothing else changes)."""
     with database.atomic():
         if Firm.select().where(Firm.name == FIRM_NAME).exists():
+            Firm.update(time_zone=FIRM_TIME_ZONE, address=FIRM_ADDRESS, phone=FIRM_PHONE,
+                        email=FIRM_EMAIL).where(
+                (Firm.name == FIRM_NAME) & (Firm.address == "") & (Firm.email == "")
+            ).execute()
             return False
         rng = random.Random(20241017)  # noqa: S311 - demo data, not secrets
         firm = Firm.create(
             name=FIRM_NAME, currency="USD", locale="en_US", online_payments_enabled=True,
             multi_invoice_payments_enabled=True, statement_descriptor_prefix="HARBORVALE",
+            time_zone=FIRM_TIME_ZONE, address=FIRM_ADDRESS, phone=FIRM_PHONE, email=FIRM_EMAIL,
         )
         staff = [
             Staff.create(firm=firm, name=name, role=role, pin_hash=hash_secret(pin))

@@ -24,6 +24,12 @@ class Firm(BaseModel):
     multi_invoice_payments_enabled = pw.BooleanField(default=True)
     # Stripe shows "PREFIX* SUFFIX" on the statement; the prefix is at most 10 characters.
     statement_descriptor_prefix = pw.CharField(max_length=10)
+    # Timestamps are stored in UTC and shown in this zone (an IANA name).
+    time_zone = pw.CharField(max_length=64, default="UTC")
+    # Printed on receipts and in emails; `email` is also the sender of the firm's emails.
+    address = pw.TextField(default="")
+    phone = pw.CharField(max_length=40, default="")
+    email = pw.CharField(max_length=254, default="")
 
 
 class Client(BaseModel):

@@ -38,6 +38,31 @@ class InstalmentDue:
 
 
 @dataclass(frozen=True)
+class PlanInstalmentRow:
+    """One instalment of an invoice's payment plan and how much of it is paid. Payments
+    count towards the instalments in their order, as for the instalment now due."""
+
+    sequence: int
+    of: int
+    due_date: dt.date
+    amount: Money
+    paid: Money
+    due_now: bool  # the first instalment not paid in full: the one to pay now
+    overdue: bool  # fell due before today and is not paid in full
+
+    @property
+    def left(self) -> Money:
+        return self.amount - self.paid
+
+    @property
+    def state(self) -> str:
+        """"paid", "part paid" or "unpaid"."""
+        if self.left.minor <= 0:
+            return "paid"
+        return "part paid" if self.paid.minor else "unpaid"
+
+
+@dataclass(frozen=True)
 class PayableInvoice:
     invoice_id: int
     number: str
@@ -68,9 +93,35 @@ def _issued_with_balance() -> pw.Expression:
     return (Invoice.status == "issued") & (Invoice.paid_minor < Invoice.total_minor)
 
 
-def _instalments_due(
+def _schedule(rows: list[dict], covered: int, currency: str,
+              today: dt.date) -> tuple[PlanInstalmentRow, ...]:
+    """The instalments of one plan (rows in sequence order), given what was paid."""
+    out: list[PlanInstalmentRow] = []
+    start = 0
+    for row in rows:
+        amount = row["amount_minor"]
+        paid = max(0, min(amount, covered - start))
+        start += amount
+        left = amount - paid
+        out.append(PlanInstalmentRow(
+            sequence=row["sequence"], of=len(rows), due_date=row["due_date"],
+            amount=Money(amount, currency), paid=Money(paid, currency),
+            due_now=left > 0 and all(not r.due_now for r in out),
+            overdue=left > 0 and row["due_date"] < today,
+        ))
+    return tuple(out)
+
+
+def plan_schedule(invoice_id: int, *, paid_minor: int, currency: str,
+                  today: dt.date) -> tuple[PlanInstalmentRow, ...]:
+    """The payment plan of one invoice, instalment by instalment (empty if it has none)."""
+    return _schedules([invoice_id], {invoice_id: paid_minor}, {invoice_id: currency},
+                      today).get(invoice_id, ())
+
+
+def _schedules(
     invoice_ids: list[int], paid: dict[int, int], currency: dict[int, str], today: dt.date
-) -> dict[int, InstalmentDue]:
+) -> dict[int, tuple[PlanInstalmentRow, ...]]:
     """One query for the plans of all the given invoices."""
     if not invoice_ids:
         return {}
@@ -89,21 +140,21 @@ def _instalments_due(
     schedules: dict[int, list[dict]] = defaultdict(list)
     for row in rows:
         schedules[row["invoice_id"]].append(row)
+    return {invoice_id: _schedule(schedule, paid[invoice_id], currency[invoice_id], today)
+            for invoice_id, schedule in schedules.items()}
+
+
+def _instalments_due(
+    invoice_ids: list[int], paid: dict[int, int], currency: dict[int, str], today: dt.date
+) -> dict[int, InstalmentDue]:
+    """The instalment now due of each given invoice with a plan (one query for all)."""
     due: dict[int, InstalmentDue] = {}
-    for invoice_id, schedule in schedules.items():
-        covered = paid[invoice_id]
-        cumulative = 0
-        for row in schedule:
-            cumulative += row["amount_minor"]
-            if cumulative > covered:
-                due[invoice_id] = InstalmentDue(
-                    amount=Money(cumulative - covered, currency[invoice_id]),
-                    due_date=row["due_date"],
-                    sequence=row["sequence"],
-                    of=len(schedule),
-                    overdue=row["due_date"] < today,
-                )
-                break
+    for invoice_id, schedule in _schedules(invoice_ids, paid, currency, today).items():
+        now = next((i for i in schedule if i.due_now), None)
+        if now is not None:
+            due[invoice_id] = InstalmentDue(amount=now.left, due_date=now.due_date,
+                                            sequence=now.sequence, of=now.of,
+                                            overdue=now.overdue)
     return due
 
 

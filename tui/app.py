@@ -74,6 +74,7 @@ class PaydeskApp(App[None]):
         demo_sign_ins: bool = False,
         allow_quit: bool | None = None,
         idle_clock: Callable[[], float] | None = None,
+        receipts_by_email: bool | None = None,
     ) -> None:
         if mode not in MODES:
             raise ValueError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
@@ -92,6 +93,9 @@ class PaydeskApp(App[None]):
         self.cursor_blink = True
         # Where receipts are saved by default (None: the user's downloads folder).
         self.receipt_dir: str | None = None
+        # At a kiosk or over SSH a saved file would stay on the server (and be read by the
+        # next session): the payer is offered "Email me the receipt" instead.
+        self.receipts_by_email = mode == "kiosk" if receipts_by_email is None else receipts_by_email
         # Services the factory built for this app, closed when the app stops.
         self.services = None
         self.owns_services = False

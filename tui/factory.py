@@ -47,6 +47,8 @@ def make_app(
         demo_sign_ins=demo_sign_ins,
         allow_quit=allow_quit,
         idle_clock=idle_clock,
+        # An SSH session's process is named by the server (tui.ssh.launch).
+        receipts_by_email=mode == "kiosk" or settings.terminal.startswith("ssh:"),
     )
     app.services = services
     app.owns_services = owns

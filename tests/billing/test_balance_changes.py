@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from billing.checkout import reserve
-from billing.errors import AmountRejected, BalancesChanged
+from billing.errors import AmountRejected, BalancesChanged, NotAllowed
 from models import Checkout
 from models.money import Money
 from tests.billing.conftest import TODAY, full_balances, invoice, keyed
@@ -50,3 +50,16 @@ def test_a_code_payer_is_told_only_of_the_codes_invoice(desk):
     other = invoice("INV-1001")
     changes = desk.balance_changes(payer, {inv.invoice_id: usd(19001), other.id: usd(999999)})
     assert [c.invoice_number for c in changes] == ["INV-1013"]
+
+
+def test_a_code_payer_naming_a_paid_invoice_of_the_client_learns_nothing_of_it(desk, dana):
+    """A code payer who slips another invoice of the client into the payment is refused as
+    for any invoice that is not theirs: never told that it was paid meanwhile."""
+    assert desk.pay(dana, full_balances(["INV-1021"]), keyed()).succeeded  # now fully paid
+    payer, inv = desk.payer_for_code("LINK-1013")
+    other = invoice("INV-1021")
+    with pytest.raises(NotAllowed) as info:
+        reserve(payer, {inv.invoice_id: usd(4000), other.id: usd(9525)},
+                method="card_keyed", terminal="t2", today=TODAY.date())
+    assert "INV-1021" not in info.value.message
+    assert not isinstance(info.value, BalancesChanged)

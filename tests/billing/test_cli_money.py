@@ -123,7 +123,8 @@ def test_reconcile_reports_and_exits_0(cli):
 def test_pay_on_the_card_reader_then_saved_card_then_refund_the_whole_checkout(cli, sandbox):
     # The reader: the simulated reader is tapped with a test card once it is waiting.
     code, out, err = cli("pay", "--client", DANA, "--invoice", "INV-1012=475",
-                         "--invoice", "INV-1021", "--reader", "--keep-card", "--json")
+                         "--invoice", "INV-1021", "--reader", "--keep-card",
+                         "--staff", "Front Desk", "--json")
     assert code == 0, err
     result = json.loads(out)
     assert result["status"] == "succeeded"

@@ -44,7 +44,7 @@ def test_email_lists_every_transaction_in_text_and_html(demo_db):
         for amount in ("$1,250.00", "$530.50", "$2,400.00", "$475.00", "$95.25"):
             assert amount in body
         assert "$4,750.75" in body  # the total
-        assert "on 2026-11-02" in body  # the day it was paid
+        assert "on Nov 2, 2026, 9:30 AM EST" in body  # when it was paid, the firm's time
     assert "Whitfield v. Marlow Construction" in text
     assert "Estate of Harold Whitfield" in html
 

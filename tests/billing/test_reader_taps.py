@@ -83,7 +83,7 @@ def test_a_wallet_tap_is_tapped_again_for_each_invoice_and_all_are_captured(
     # The payer is told how many taps, then which invoice each tap is for.
     plan = [e for e in events if e.status == "taps"]
     assert [e.message for e in plan] == [
-        "This card or phone can't be saved for the payment, so tap it once for each invoice: 3 taps."]
+        "This card or phone pays one invoice per tap: tap it once for each invoice, 3 taps."]
     prompts = [e.message for e in events if e.status == "tap"]
     assert prompts == [f"Tap the card on the reader for {n} ({i} of 3)"
                        for i, n in enumerate(THREE, start=1)]

@@ -128,7 +128,7 @@ def test_card_payment_receipt_shows_everything_a_client_needs(demo_db):
     assert "Harbor & Vale LLP" in text
     assert "PAYMENT RECEIPT" in text
     assert first.receipt_number in text
-    assert "2026-11-02 14:30 UTC" in text
+    assert "Nov 2, 2026, 9:30 AM EST" in text  # 14:30 UTC, in the firm's time zone
     assert "Dana Whitfield" in text
     assert "INV-1001" in text and "INV-1012" not in text
     assert "WHI-2024-017" in text and "Marlow" in text

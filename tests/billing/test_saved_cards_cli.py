@@ -24,11 +24,13 @@ def test_no_card_kept_without_consent_so_saved_card_has_none(cli):  # noqa: F811
 
 def test_saved_card_is_the_kept_card_not_the_newest_failed_one(cli, sandbox):  # noqa: F811
     code, _, err = cli("pay", "--client", DANA, "--invoice", "INV-1001=100",
-                       "--card", "4242424242424242", *EXP_CVC, "--keep-card")
+                       "--card", "4242424242424242", *EXP_CVC, "--keep-card",
+                       "--staff", "Front Desk")
     assert code == 0, err
     # Newer, with consent too, but 3-D Secure was not completed: it is not kept.
     code, _, _ = cli("pay", "--client", DANA, "--invoice", "INV-1001=100",
-                     "--card", THREE_D_SECURE, *EXP_CVC, "--keep-card")
+                     "--card", THREE_D_SECURE, *EXP_CVC, "--keep-card",
+                       "--staff", "Front Desk")
     assert code == 1
     assert CardConsent.select().count() == 2
     code, out, err = cli("pay", "--client", DANA, "--invoice", "INV-1004=100", "--saved-card")
@@ -40,6 +42,17 @@ def test_saved_card_is_the_kept_card_not_the_newest_failed_one(cli, sandbox):  #
 
 def test_keep_card_with_a_saved_card_is_refused(cli):  # noqa: F811
     code, _, err = cli("pay", "--client", DANA, "--invoice", "INV-1004=100", "--saved-card",
-                       "--keep-card")
+                       "--keep-card", "--staff", "Front Desk")
     assert code == 2
     assert "--keep-card goes with a new card" in err
+
+
+def test_keep_card_needs_the_staff_member_who_heard_the_payer_agree(cli):  # noqa: F811
+    """Consent is recorded with who gave it: the command line cannot claim the client
+    ticked a box they never saw."""
+    before = (Checkout.select().count(), CardConsent.select().count())
+    code, out, err = cli("pay", "--client", DANA, "--invoice", "INV-1004=100",
+                         "--card", "4242424242424242", *EXP_CVC, "--keep-card")
+    assert code == 2
+    assert "--staff" in err and out == ""
+    assert (Checkout.select().count(), CardConsent.select().count()) == before

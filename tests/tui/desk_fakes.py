@@ -95,17 +95,32 @@ PAYMENTS = [
                "card_keyed", "Visa •••• 0002", usd(30000), usd(0), "declined", None),
 ]
 
+# As Desk.audit_log gives them: the raw values as stored, then the same in words.
 AUDIT = [
-    AuditRow(dt.datetime(2026, 10, 14, 13, 45), "Front Desk", "refund", "INV-1004 payment 102", "succeeded",
-             "desk-1", "$100.00: client overpaid"),
-    AuditRow(dt.datetime(2026, 10, 14, 9, 12), "Front Desk", "payment", "checkout 51", "succeeded",
-             "desk-1", "2 invoices, $1,780.50, Visa •••• 4242"),
-    AuditRow(dt.datetime(2026, 10, 13, 16, 40), "Front Desk", "offline_payment", "INV-1033", "recorded",
-             "desk-1", "check CHK-2210 [red]$200.00[/red]"),
-    AuditRow(dt.datetime(2026, 10, 13, 8, 2), "Avery Admin", "firm_switches", "Harbor & Vale LLP", "succeeded",
-             "desk-2", "multi-invoice payments on"),
-    AuditRow(dt.datetime(2026, 10, 12, 17, 30), "Front Desk", "staff_sign_in", "Front Desk", "failed",
-             "desk-1", "wrong PIN"),
+    AuditRow(dt.datetime(2026, 10, 14, 13, 45), "staff:Front Desk", "refund", "invoice:INV-1004",
+             "succeeded", "desk-1", "invoice_payment:102 refund:7 amount_minor=10000 "
+             "reason=client overpaid", who="Front Desk", what="refund", subject_name="INV-1004",
+             amount=usd(10000), summary="$100.00 · reason: client overpaid"),
+    AuditRow(dt.datetime(2026, 10, 14, 9, 12), "staff:Front Desk for client:1", "payment.capture",
+             "invoice:INV-1001", "captured", "desk-1",
+             "checkout:51 invoice_payment:101 amount_minor=125000 USD payment_intent:pi_51",
+             who="Front Desk for Dana Whitfield", what="payment captured",
+             subject_name="INV-1001", amount=usd(125000), summary="$1,250.00 · Checkout 51"),
+    AuditRow(dt.datetime(2026, 10, 13, 16, 40), "staff:Front Desk", "offline_payment.record",
+             "invoice:INV-1033", "recorded", "desk-1",
+             "checkout:52 invoice_payment:103 check [red]CHK-2210[/red] amount_minor=20000",
+             who="Front Desk", what="offline payment", subject_name="INV-1033",
+             amount=usd(20000), summary="$200.00 · Checkout 52 check [red]CHK-2210[/red]"),
+    AuditRow(dt.datetime(2026, 10, 13, 8, 2), "staff:Avery Admin", "firm.switches", "firm:1",
+             "changed", "desk-2", "multi_invoice_payments_enabled=True", who="Avery Admin",
+             what="settings changed", subject_name="Harbor & Vale LLP",
+             summary="multi invoice payments enabled on"),
+    AuditRow(dt.datetime(2026, 10, 12, 17, 30), "staff:Front Desk", "staff.sign_in", "staff:1",
+             "failed", "desk-1", "", who="Front Desk", what="staff sign-in",
+             subject_name="Front Desk"),
+    AuditRow(dt.datetime(2026, 10, 12, 9, 5), "client:dana.whitfield@example.com",
+             "client.sign_in", "client:1", "ok", "kiosk-1", "", who="Dana Whitfield",
+             what="client sign-in", subject_name="Dana Whitfield"),
 ]
 
 

@@ -48,7 +48,7 @@ async def test_the_screen_says_how_many_taps_then_which_invoice_and_amount():
     plan = ProgressEvent("", "taps", taps_needed(4))
     tap = ProgressEvent("INV-1004", "tap", "Tap the card on the reader for INV-1004 (2 of 4)")
     text = await _reader_text((plan, tap))
-    assert "This card or phone can't be saved for the payment, so tap it once for each invoice: 4 taps." \
+    assert "This card or phone pays one invoice per tap: tap it once for each invoice, 4 taps." \
         in text
     assert "Tap the card on the reader for INV-1004, $100.00 (2 of 4)" in text
 

@@ -1,4 +1,4 @@
-"""`paydesk invoices | pay | payments | refund | offline-payment | reconcile`: the payment
+"""`paydesk invoices | pay | payments | refund | offline-payment | firm | reconcile`: the payment
 engine without the screens, for scripts, support staff and automated checks.
 
 Each handler builds Paydesk through `billing.services.build_services`, prints one line per
@@ -118,6 +118,16 @@ def register(sub: Any) -> None:
                         "one of these invoices (a second payment with the same reference)")
     _common(p, staff=True)
     p.set_defaults(func=offline_payment)
+
+    p = sub.add_parser("firm", help="the firm's time zone and the contact details printed on "
+                                    "receipts and in emails (set: admin)")
+    p.add_argument("--time-zone", metavar="NAME", help="an IANA name, e.g. America/New_York")
+    p.add_argument("--address", action="append", metavar="LINE",
+                   help="one line of the address; repeat for each line")
+    p.add_argument("--phone", metavar="NUMBER")
+    p.add_argument("--email", metavar="ADDRESS", help="also the sender of the firm's emails")
+    _common(p, staff=True)
+    p.set_defaults(func=firm_details)
 
     p = sub.add_parser("reconcile", help="settle unfinished checkouts and refunds with Stripe")
     p.add_argument("--min-age", type=seconds, default=0.0, metavar="SECONDS",
@@ -362,6 +372,9 @@ def blank_amount(flag: str, text: str | None, whole: str) -> None:
 
 def _card(desk, args, payer: Payer, keyed: KeyedCard | None) -> CardChoice:
     keep = bool(getattr(args, "keep_card", False))
+    if keep and payer.kind != "staff":
+        raise InputError("--keep-card records that the payer agreed to keep the card on file: "
+                         "give --staff NAME, the staff member who heard them agree.")
     if keyed is not None:
         return CardChoice(kind="keyed", keyed=keyed, keep=keep)
     if args.saved_card is not None:
@@ -545,6 +558,28 @@ def refund(args, settings) -> int:
         if any(r.status == "failed" for r in bad):
             return NOT_DONE
         return VERIFYING if bad else OK
+    return _run(settings, body)
+
+
+def firm_details(args, settings) -> int:
+    """Show the firm's time zone and contact details; with any option, set them first."""
+    def body(desk) -> int:
+        staff = _staff(desk, args.staff)
+        changes = {"time_zone": args.time_zone, "phone": args.phone, "email": args.email,
+                   "address": "\n".join(args.address) if args.address is not None else None}
+        if any(value is not None for value in changes.values()):
+            desk.set_firm_details(staff, **changes)
+        from models import Firm
+
+        firm = Firm.get(Firm.name == desk.firm().name)
+        shown = {"name": firm.name, "time_zone": firm.time_zone, "address": firm.address,
+                 "phone": firm.phone, "email": firm.email}
+        if args.json:
+            print(json.dumps(shown, indent=2))
+        else:
+            for key, value in shown.items():
+                print(f"{key:<10} {value.replace(chr(10), ' / ') if value else '-'}")
+        return OK
     return _run(settings, body)
 
 

@@ -14,6 +14,7 @@ from pathlib import Path
 from billing.desk import Desk
 from billing.errors import BillingError
 from billing.outbox import deliver_due
+from billing.receipts import write_new_file
 from models import bind, open_database
 from models.db import DatabaseUrlError
 from models.schema import upgrade
@@ -91,11 +92,11 @@ def _receipt(args, settings) -> int:
     if not args.pdf:
         sys.stdout.write(text)
         return 0
-    target = Path(args.pdf)
     try:
-        target.write_bytes(data)
+        # A file already there is never overwritten: the receipt goes beside it.
+        target = write_new_file(Path(args.pdf), data)
     except OSError as exc:
-        return _fail(f"cannot write {target}: {exc.strerror or exc}")
+        return _fail(f"cannot write {args.pdf}: {exc.strerror or exc}")
     print(f"wrote receipt {args.reference.strip().upper()} to {target}")
     return 0
 

@@ -14,18 +14,33 @@ from textual.widgets import DataTable, Footer, Static
 from textual.worker import Worker, WorkerState
 
 from billing.values import AuditRow, StaffSession
-from tui.screens.desk_common import fill_table, staff_title, when_text
+from models.money import format_money
+from tui.screens.desk_common import staff_title, when_text
 from tui.widgets import ScreenTitle
+from tui.widgets.priority_table import PriorityColumn, PriorityTable
 
 PAGE = 200
+# Where the table is narrow, the columns of priority 1, 2, ... are kept first: when, what
+# was done, to what, how it ended, how much, who, where. The detail line shows them all.
+COLUMNS = (
+    PriorityColumn("when", "When", 1),
+    PriorityColumn("who", "Who", 6),
+    PriorityColumn("action", "Action", 2),
+    PriorityColumn("subject", "Subject", 3),
+    PriorityColumn("amount", "Amount", 5, "right"),
+    PriorityColumn("result", "Result", 4),
+    PriorityColumn("terminal", "Terminal", 7),
+)
 
 
 class DeskAuditScreen(Screen[None]):
-    """Read-only. The highlighted entry's details show below the table."""
+    """Read-only. The highlighted entry's details show below the table, in words; d (or
+    Enter) shows the raw values as stored, and back."""
 
     CSS_PATH = "desk_audit.tcss"
     AUTO_FOCUS = "#desk-audit-table"
     BINDINGS = [
+        Binding("d", "raw", "Raw values", id="desk_audit.raw"),
         Binding("m", "more", "More", id="desk_audit.more"),
         Binding("f5", "reload", "Reload", id="desk_audit.reload"),
         Binding("escape", "back", "Back", id="desk_audit.back"),
@@ -41,10 +56,11 @@ class DeskAuditScreen(Screen[None]):
         self.staff = staff
         self.rows: list[AuditRow] = []
         self._complete = False
+        self.raw = False
 
     def compose(self) -> ComposeResult:
         yield ScreenTitle(staff_title("Audit log", self.staff))
-        yield DataTable(cursor_type="row", zebra_stripes=True, id="desk-audit-table")
+        yield PriorityTable(cursor_type="row", zebra_stripes=True, id="desk-audit-table")
         yield Static("", id="desk-audit-detail", markup=False)
         yield Footer()
 
@@ -71,13 +87,12 @@ class DeskAuditScreen(Screen[None]):
             self.rows = []
         self._complete = len(event.rows) < PAGE
         self.rows.extend(event.rows)
-        fill_table(
-            self.query_one("#desk-audit-table", DataTable),
-            (("when", "When", "left"), ("actor", "Who", "left"), ("action", "Action", "left"),
-             ("subject", "Subject", "left"), ("result", "Result", "left"),
-             ("terminal", "Terminal", "left")),
+        self.query_one("#desk-audit-table", PriorityTable).show(
+            COLUMNS,
             [
-                (str(n), (when_text(r.at, short=True), r.actor, r.action, r.subject, r.result, r.terminal))
+                (str(n), (when_text(r.at, short=True, firm=self.app.firm), r.who or r.actor,
+                          r.what or r.action,
+                          r.subject_name or r.subject, self._money(r), r.result, r.terminal))
                 for n, r in enumerate(self.rows)
             ],
         )
@@ -91,12 +106,29 @@ class DeskAuditScreen(Screen[None]):
             detail.update("The audit log is empty.")
             return
         row = self.rows[min(table.cursor_row, len(self.rows) - 1)]
-        detail.update(
-            Text(
-                f"{when_text(row.at)} · {row.terminal} · {row.action} · {row.subject}: "
-                f"{row.details or '—'}"
-            )
-        )
+        if self.raw:
+            text = (f"{row.at:%Y-%m-%d %H:%M:%S} UTC actor={row.actor} action={row.action} "
+                    f"subject={row.subject} result={row.result} terminal={row.terminal}\n"
+                    f"details={row.details or '—'}")
+        else:
+            text = (f"{when_text(row.at, firm=self.app.firm)} · {row.terminal} · "
+                    f"{row.who or row.actor} · "
+                    f"{row.what or row.action} · {row.subject_name or row.subject}: "
+                    f"{row.summary or row.details or '—'}")
+        detail.update(Text(text))
+
+    def _money(self, row: AuditRow) -> str:
+        if row.amount is None:
+            return ""
+        firm = getattr(self.app, "firm", None)
+        return format_money(row.amount, firm.locale if firm is not None else "en_US")
+
+    @on(DataTable.RowSelected, "#desk-audit-table")
+    def action_raw(self) -> None:
+        """The highlighted entry's raw values (ids, minor units), or back to words."""
+        self.raw = not self.raw
+        self.query_one("#desk-audit-detail", Static).set_class(self.raw, "raw")
+        self._show_detail()
 
     @on(Worker.StateChanged)
     def _worker_failed(self, event: Worker.StateChanged) -> None:

@@ -6,11 +6,13 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
+from babel.dates import format_datetime
 from rich.cells import cell_len
 from rich.text import Text
 from textual.widgets import DataTable
 
-from billing.values import StaffSession
+from billing.localtime import firm_zone
+from billing.values import FirmInfo, StaffSession
 
 # (key, label, justify) of one column
 Column = tuple[str, str, str]
@@ -21,12 +23,14 @@ def staff_title(where: str, staff: StaffSession) -> str:
     return f"{where}  ·  {staff.name} ({'admin' if staff.is_admin else 'front desk'})"
 
 
-def when_text(at: dt.datetime, *, short: bool = False) -> str:
-    """A timestamp as staff read it ("2026-10-14 09:12", short "Oct 14 09:12"): local
-    time when the value knows its zone."""
-    if at.tzinfo is not None:
-        at = at.astimezone()
-    return f"{at:%b %d %H:%M}" if short else f"{at:%Y-%m-%d %H:%M}"
+def when_text(at: dt.datetime, *, short: bool = False, firm: FirmInfo | None = None) -> str:
+    """A timestamp (naive UTC, as stored) as staff read it, in the firm's time zone and
+    locale ("2026-10-14 09:12", short "Oct 14 09:12"); without `firm`, UTC."""
+    aware = at if at.tzinfo is not None else at.replace(tzinfo=dt.UTC)
+    zone = firm_zone(firm.time_zone) if firm is not None else dt.UTC
+    pattern = "MMM dd HH:mm" if short else "yyyy-MM-dd HH:mm"
+    return format_datetime(aware, pattern, tzinfo=zone,
+                           locale=firm.locale if firm is not None else "en_US")
 
 
 def fill_table(

@@ -18,8 +18,9 @@ from textual.worker import Worker, WorkerState, get_current_worker
 from billing.errors import BillingError
 from billing.values import ClientSummary, PaymentRow, RefundResult, StaffSession
 from models.money import format_money
-from tui.screens.desk_common import fill_table, staff_title, when_text
+from tui.screens.desk_common import staff_title, when_text
 from tui.widgets import ScreenTitle, TextField
+from tui.widgets.priority_table import PriorityColumn, PriorityTable
 
 STATUSES = (
     ("Any status", ""),
@@ -31,15 +32,19 @@ STATUSES = (
     ("Cancelled", "cancelled"),
 )
 REFUNDABLE_STATUSES = ("captured", "recorded")
+# Where the table is narrow, the columns of priority 1, 2, ... are kept, up to the first
+# that does not fit: which invoice, how much, what happened, the receipt (the number a
+# caller quotes), whose, the card. The detail line below shows them all, and refunds show
+# in the status too ("part refunded").
 COLUMNS = (
-    ("when", "When", "left"),
-    ("client", "Client", "left"),
-    ("invoice", "Invoice", "left"),
-    ("amount", "Amount", "right"),
-    ("status", "Status", "left"),
-    ("refunded", "Refunded", "right"),
-    ("card", "Paid with", "left"),
-    ("receipt", "Receipt", "left"),
+    PriorityColumn("when", "When", 7),
+    PriorityColumn("client", "Client", 5),
+    PriorityColumn("invoice", "Invoice", 1),
+    PriorityColumn("amount", "Amount", 2, "right"),
+    PriorityColumn("status", "Status", 3),
+    PriorityColumn("refunded", "Refunded", 8, "right"),
+    PriorityColumn("card", "Paid with", 6),
+    PriorityColumn("receipt", "Receipt", 4),
 )
 
 
@@ -114,7 +119,7 @@ class DeskPaymentsScreen(Screen[None]):
             yield TextField(
                 placeholder="Invoice, card, receipt…", id="desk-payments-text", compact=True
             )
-        yield DataTable(cursor_type="row", zebra_stripes=True, id="desk-payments-table")
+        yield PriorityTable(cursor_type="row", zebra_stripes=True, id="desk-payments-table")
         yield Static("", id="desk-payments-detail", markup=False)
         yield Footer()
 
@@ -183,14 +188,14 @@ class DeskPaymentsScreen(Screen[None]):
     def _loaded(self, event: Loaded) -> None:
         self._rows = {str(row.invoice_payment_id): row for row in event.rows}
         money = self._money
-        fill_table(
-            self.query_one("#desk-payments-table", DataTable),
+        self.query_one("#desk-payments-table", PriorityTable).show(
             COLUMNS,
             [
                 (
                     str(row.invoice_payment_id),
                     (
-                        when_text(row.at, short=True), row.client_name, row.invoice_number,
+                        when_text(row.at, short=True, firm=self.app.firm), row.client_name,
+                        row.invoice_number,
                         money(row.amount), status_text(row),
                         money(row.refunded) if row.refunded.minor else "",
                         row.card, row.reference or "",
@@ -209,11 +214,11 @@ class DeskPaymentsScreen(Screen[None]):
         row = self.selected_row()
         if row is None:
             return
-        # At 80 columns the table scrolls sideways and hides the last columns (refunded,
-        # card, receipt): this detail shows all of them, in short lines that never wrap.
+        # A narrow table leaves out its least important columns (the time, refunded, the
+        # card, the client): this detail shows all of them, in short lines.
         lines = [
-            f"{when_text(row.at)} · {row.invoice_number} ({row.case_number}) · "
-            f"checkout {row.checkout_id}",
+            f"{when_text(row.at, firm=self.app.firm)} · {row.client_name} · {row.invoice_number} "
+            f"({row.case_number}) · checkout {row.checkout_id}",
             f"{row.card} · receipt {row.reference or '—'}",
         ]
         money = []

@@ -14,13 +14,13 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Footer, Label, Static, Switch
+from textual.widgets import Footer, Label, Static
 from textual.worker import Worker, WorkerState
 
 from billing.errors import BillingError
 from billing.values import FirmInfo, StaffSession
 from tui.screens.desk_common import staff_title
-from tui.widgets import ScreenTitle
+from tui.widgets import ScreenTitle, Switch
 
 SWITCHES = (
     ("online", "Online payments", "Clients can pay by card at the kiosk, by link or by phone."),

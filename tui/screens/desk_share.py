@@ -12,14 +12,14 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Button, DataTable, Footer, Input, RadioButton, RadioSet, Static
+from textual.widgets import Button, DataTable, Footer, Input, Static
 from textual.worker import Worker, WorkerState
 
 from billing.errors import BillingError
 from billing.values import ClientSummary, PayableInvoice, ShareResult, StaffSession
 from models.money import format_money
 from tui.screens.desk_common import fill_table, staff_title
-from tui.widgets import ScreenTitle, TextField
+from tui.widgets import RadioButton, RadioSet, ScreenTitle, TextField
 
 # (channel, label, what the recipient field asks for or None when it has none)
 CHANNELS = (

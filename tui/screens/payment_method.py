@@ -14,7 +14,6 @@ from textual.containers import Horizontal
 from textual.message import Message
 from textual.widgets import (
     Button,
-    Checkbox,
     Footer,
     Input,
     Label,
@@ -33,7 +32,7 @@ from gateway.errors import CardNumberInvalid, GatewayError
 from models.money import Money, format_money
 from tui.screens import PaydeskScreen
 from tui.screens.payment_page import SelectedInvoice
-from tui.widgets import CardNumberField, ScreenTitle, TextField, card_label
+from tui.widgets import CardNumberField, Checkbox, ScreenTitle, TextField, card_label
 
 TEST_CARDS = (
     ("4242 4242 4242 4242", "succeeds"),
@@ -70,16 +69,6 @@ def parse_expiry(text: str, year_now: int) -> tuple[int, int]:
     if year > year_now + 25:
         raise ValueError("That expiry year is too far ahead")
     return month, year
-
-
-class ConsentBox(Checkbox):
-    """The choice to keep a card on file. Its mark shows only when ticked: Textual's
-    checkbox draws an X either way, told apart by colour only."""
-
-    @property
-    def _button(self):
-        self.BUTTON_INNER = "X" if self.value else " "
-        return super()._button
 
 
 class PaymentMethodScreen(PaydeskScreen):
@@ -138,7 +127,7 @@ class PaymentMethodScreen(PaydeskScreen):
                     yield TextField(id="card-postal", compact=True, max_length=10)
                 if self._may_keep:
                     # Off by default: a card is kept on file only with the payer's consent.
-                    yield ConsentBox(keep_label(self.payer), False, id="keep-card",
+                    yield Checkbox(keep_label(self.payer), False, id="keep-card",
                                    compact=True, classes="keep-card")
                 yield Static("", id="card-error")
                 if firm.test_mode:
@@ -150,7 +139,7 @@ class PaymentMethodScreen(PaydeskScreen):
             with TabPane("Card reader", id="method-reader"):
                 yield OptionList(id="readers")
                 if self._may_keep:
-                    yield ConsentBox(keep_label(self.payer), False, id="keep-card-reader",
+                    yield Checkbox(keep_label(self.payer), False, id="keep-card-reader",
                                    compact=True, classes="keep-card")
                 yield Static(
                     "After the review, present the card on the reader."

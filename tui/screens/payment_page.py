@@ -30,6 +30,7 @@ from tui.screens.payment_rows import (
     PageRow,
     SelectedInvoice,
     amount_of_row,
+    column_header,
     columns_for,
     detail_lines,
     merge_rows,
@@ -163,7 +164,8 @@ class PaymentPageScreen(PaydeskScreen):
         keep = table.current_key()
         table.clear(columns=True)
         for key, label in columns:
-            table.add_column(label, key=key)
+            table.add_column(column_header(key, label, self.firm.currency, self.firm.locale),
+                             key=key)
         if self._rows:
             self._fill_table(keep=keep)
 
@@ -263,7 +265,8 @@ class PaymentPageScreen(PaydeskScreen):
         row = self._rows[key]
         table = self.query_one(InvoiceTable)
         table.update_cell(key, "tick", tick_cell(row))
-        table.update_cell(key, "amount", amount_of_row(row, self.firm.locale))
+        # Wider when a typed text (a bad amount, shown as typed) needs it: never cut.
+        table.update_cell(key, "amount", amount_of_row(row, self.firm.locale), update_width=True)
 
     # --- ticking ----------------------------------------------------------------------
 

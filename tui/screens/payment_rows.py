@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from babel.dates import format_date
+from rich.cells import cell_len
 from rich.text import Text
 
 from billing.values import BalanceChange, PayableInvoice
@@ -38,6 +39,8 @@ SORTS = {
     "number": ("invoice number", lambda r: (r.invoice.number,)),
 }
 SORT_ORDER = tuple(SORTS)
+# The largest amount Stripe takes in one charge: 99,999,999 minor units ($999,999.99).
+LARGEST_CHARGE_MINOR = 99_999_999
 # Clicking these column headers sorts by them.
 HEADER_SORTS = {"number": "number", "case": "case", "due": "due", "balance": "balance"}
 
@@ -111,6 +114,16 @@ def detail_lines(inv: PayableInvoice, locale: str, *, code_payer: bool = False) 
     for index, (words, style) in enumerate(parts):
         text.append(("  ·  " if index else "") + words, style=style)
     return text
+
+
+def column_header(key: str, label: str, currency: str, locale: str) -> Text:
+    """A column's header. The Amount column's is as wide as the largest amount Stripe takes
+    in one charge, formatted ("$999,999.99"): any amount up to it shows whole, and the
+    column keeps its width while the payer types."""
+    if key != "amount":
+        return Text(label)
+    widest = format_money(Money(LARGEST_CHARGE_MINOR, currency), locale)
+    return Text(label.ljust(cell_len(widest)))
 
 
 def columns_for(width: int, *, code_payer: bool = False) -> tuple[tuple[str, str], ...]:

@@ -18,7 +18,9 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
 from textual.widgets import Button, DataTable, Footer, Input, Static
 
+from billing.errors import BillingError
 from billing.plurals import plural, statement_sentence
+from billing.receipts import write_new_file
 from billing.values import CheckoutResult, Payer, TransactionResult
 from models.money import format_money
 from tui.screens import PaydeskScreen
@@ -65,6 +67,7 @@ class ResultScreen(PaydeskScreen):
         Binding("v", "view", "View receipt", id="result.view"),
         Binding("p", "print", "Print", id="result.print"),
         Binding("ctrl+s", "save", "Save PDF", id="result.save"),
+        Binding("ctrl+e", "email", "Email receipt", id="result.email"),
         Binding("f5", "done", "Done", id="result.done"),
         # After a failure, as the Back button does: to the list, with what was ticked.
         Binding("escape", "back", "Back", id="result.back"),
@@ -81,6 +84,17 @@ class ResultScreen(PaydeskScreen):
             super().__init__()
             self.path = path
 
+    class Emailed(Message):
+        def __init__(self, reference: str, to: str) -> None:
+            super().__init__()
+            self.reference = reference
+            self.to = to
+
+    class NotEmailed(Message):
+        def __init__(self, reason: str) -> None:
+            super().__init__()
+            self.reason = reason
+
     def __init__(self, payer: Payer, result: CheckoutResult,
                  selection: tuple[SelectedInvoice, ...]) -> None:
         super().__init__()
@@ -94,11 +108,13 @@ class ResultScreen(PaydeskScreen):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         # Receipt keys mean nothing after a failure: hide them from the footer.
-        if action in ("view", "print", "save", "done") and not self.succeeded:
+        if action in ("view", "print", "save", "email", "done") and not self.succeeded:
             return False
         if action == "back" and self.succeeded:
             return False
-        if action == "save" and self.app.is_kiosk:
+        if action == "save" and self.app.receipts_by_email:
+            return False
+        if action == "email" and not self.app.receipts_by_email:
             return False
         return True
 
@@ -113,14 +129,21 @@ class ResultScreen(PaydeskScreen):
         if self.succeeded:
             with VerticalScroll(id="result-receipt"):
                 yield Static("", id="result-receipt-text", markup=False)
-            if not self.app.is_kiosk:
+            if self.app.receipts_by_email:
+                # A file saved here would stay on this server, not with the payer.
+                with Horizontal(id="result-save-row"):
+                    yield Static("Email to", id="result-save-label")
+                    yield TextField(id="result-email-to", compact=True)
+            else:
                 with Horizontal(id="result-save-row"):
                     yield Static("Save PDF to", id="result-save-label")
                     yield TextField(id="result-save-path", compact=True)
             with Horizontal(id="result-buttons"):
                 yield Button("View receipt", id="result-view", compact=True)
                 yield Button("Print", id="result-print", compact=True)
-                if not self.app.is_kiosk:
+                if self.app.receipts_by_email:
+                    yield Button("Email me the receipt", id="result-email", compact=True)
+                else:
                     yield Button("Save PDF", id="result-save", compact=True)
                 yield Button("Done", id="result-done", variant="primary", compact=True)
         else:
@@ -219,7 +242,9 @@ class ResultScreen(PaydeskScreen):
                               key=str(t.invoice_payment_id))
         if self.succeeded:
             first = next((t.reference for t in self.result.transactions if t.reference), "receipt")
-            if not self.app.is_kiosk:
+            if self.app.receipts_by_email:
+                self.query_one("#result-email-to", Input).value = self.result.email_to or ""
+            else:
                 self.query_one("#result-save-path", Input).value = str(
                     self._receipt_dir() / f"receipt-{first}.pdf")
             self.query_one("#result-receipt").display = False
@@ -247,7 +272,7 @@ class ResultScreen(PaydeskScreen):
     @on(DataTable.RowHighlighted, "#result-table")
     def _row_changed(self) -> None:
         chosen = self._selected()
-        if chosen is not None and chosen.reference and not self.app.is_kiosk:
+        if chosen is not None and chosen.reference and not self.app.receipts_by_email:
             field = self.query_one("#result-save-path", Input)
             field.value = str(Path(field.value or self._receipt_dir()).with_name(
                 f"receipt-{chosen.reference}.pdf"))
@@ -289,7 +314,7 @@ class ResultScreen(PaydeskScreen):
     @on(Button.Pressed, "#result-save")
     @on(Input.Submitted, "#result-save-path")
     def action_save(self) -> None:
-        if self.app.is_kiosk or not self.succeeded:
+        if self.app.receipts_by_email or not self.succeeded:
             return
         chosen = self._selected()
         path = self.query_one("#result-save-path", Input).value.strip()
@@ -305,12 +330,47 @@ class ResultScreen(PaydeskScreen):
             target = target / f"receipt-{reference}.pdf"
         pdf = self.app.desk.receipt_pdf(reference, payer=self.payer)
         target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(pdf)
-        self.post_message(self.Saved(str(target)))
+        self.post_message(self.Saved(str(write_new_file(target, pdf))))
 
     @on(Saved)
     def _saved(self, message: Saved) -> None:
         self.notify(f"Saved {message.path}", markup=False)
+
+    @on(Button.Pressed, "#result-email")
+    @on(Input.Submitted, "#result-email-to")
+    def action_email(self) -> None:
+        if not self.app.receipts_by_email or not self.succeeded:
+            return
+        chosen = self._selected()
+        to = self.query_one("#result-email-to", Input).value.strip()
+        if chosen is None or not chosen.reference:
+            self.notify("Pick a transaction.", severity="warning", markup=False)
+            return
+        if not to:
+            self.notify("Type the email address to send the receipt to.", severity="warning",
+                        markup=False)
+            self.query_one("#result-email-to", Input).focus()
+            return
+        self._email_receipt(chosen.reference, to)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="email")
+    def _email_receipt(self, reference: str, to: str) -> None:
+        try:
+            sent_to = self.app.desk.email_receipt(reference, to, payer=self.payer)
+        except BillingError as exc:
+            self.post_message(self.NotEmailed(str(exc)))
+            return
+        self.post_message(self.Emailed(reference, sent_to))
+
+    @on(Emailed)
+    def _emailed(self, message: Emailed) -> None:
+        self.notify(f"Receipt {message.reference} is on its way to {message.to}.",
+                    markup=False)
+
+    @on(NotEmailed)
+    def _not_emailed(self, message: NotEmailed) -> None:
+        self.notify(message.reason, severity="warning", markup=False)
+        self.query_one("#result-email-to", Input).focus()
 
     # --- leaving ----------------------------------------------------------------------------
 

@@ -7,8 +7,10 @@ from tui.widgets.chrome import ScreenTitle, TestModeBanner
 from tui.widgets.fields import TextField
 from tui.widgets.invoice_table import InvoiceTable
 from tui.widgets.money import amount_cell, money_text
+from tui.widgets.toggles import Checkbox, RadioButton, RadioSet, Switch
 
 __all__ = [
-    "AmountField", "CardNumberField", "InvoiceTable", "ScreenTitle", "TestModeBanner", "TextField", "amount_cell", "card_label",
+    "AmountField", "CardNumberField", "Checkbox", "InvoiceTable", "RadioButton", "RadioSet",
+    "ScreenTitle", "Switch", "TestModeBanner", "TextField", "amount_cell", "card_label",
     "money_text",
 ]
