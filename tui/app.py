@@ -26,6 +26,8 @@ from billing.errors import BillingError
 from billing.values import FirmInfo, StaffSession
 from gateway.errors import GatewayError
 from models.money import MoneyError
+from tui.flow import PaymentFlow
+from tui.flow_values import FlowStep
 from tui.widgets import TestModeBanner
 
 MODES = ("kiosk", "desk", "demo")
@@ -98,6 +100,8 @@ class PaydeskApp(App[None]):
         # Seconds, for the idle timer: time.monotonic, or a clock the tests move.
         self.idle_clock = idle_clock or time.monotonic
         self._last_activity = self.idle_clock()
+        # The client payment flow: its screens report each step here (FlowStep).
+        self.flow = PaymentFlow(self)
 
     # --- what the screens use ---------------------------------------------------------
 
@@ -199,6 +203,10 @@ class PaydeskApp(App[None]):
     def action_command_palette(self) -> None:
         if self.paydesk_mode != "kiosk":
             super().action_command_palette()
+
+    @on(FlowStep)
+    def _flow_step(self, message: FlowStep) -> None:
+        self.flow.handle(message.step)
 
     @on(Worker.StateChanged)
     def _worker_state_changed(self, event: Worker.StateChanged) -> None:

@@ -12,6 +12,7 @@ from textual.widgets import Button, Footer, Input, Label, Static
 
 from billing.errors import BillingError
 from billing.values import Payer
+from tui.flow_values import FlowStep, StartPayment
 from tui.screens import PaydeskScreen
 from tui.widgets import ScreenTitle, TextField
 
@@ -92,10 +93,8 @@ class ClientSignInScreen(PaydeskScreen):
 
     @on(SignedIn)
     def _signed_in(self, message: SignedIn) -> None:
-        from tui.screens.payment_page import PaymentPageScreen
-
         # The sign-in form leaves the stack, so Back from the payment page is a sign-out.
-        self.app.switch_screen(PaymentPageScreen(message.payer))
+        self.post_message(FlowStep(StartPayment(message.payer, replace=True)))
 
     @on(Button.Pressed, "#client-back")
     def action_back(self) -> None:

@@ -20,6 +20,7 @@ from textual.worker import Worker, WorkerState, get_current_worker
 from billing.errors import BillingError
 from billing.values import ClientSummary, FirmInfo, Payer, StaffSession
 from models.money import format_money
+from tui.flow_values import FlowStep, StartPayment
 from tui.screens.desk_common import fill_table, staff_title
 from tui.widgets import ScreenTitle, TextField
 
@@ -198,11 +199,7 @@ class DeskHomeScreen(Screen[None]):
 
     @on(PayerReady)
     def _payer_ready(self, event: PayerReady) -> None:
-        # Imported here: the payment flow lives in its own module and pulls in its own
-        # screens; the desk does not need it until a payment is taken.
-        from tui.screens.payment_page import PaymentPageScreen
-
-        self.app.push_screen(PaymentPageScreen(event.payer))
+        self.post_message(FlowStep(StartPayment(event.payer)))
 
     @on(Failed)
     def _failed(self, event: Failed) -> None:

@@ -15,9 +15,15 @@ from textual.widgets import Button, DataTable, Footer, Select, Static
 
 from billing.errors import BalancesChanged
 from billing.values import BalanceChange, CardChoice, CheckoutResult, Payer, ProgressEvent
+from tui.flow_values import (
+    READER_TEST_CARDS,
+    BalancesMoved,
+    FlowStep,
+    PaymentFinished,
+    SelectedInvoice,
+    selection_line,
+)
 from tui.screens import PaydeskScreen
-from tui.screens.payment_method import TEST_CARDS, selection_line
-from tui.screens.payment_page import SelectedInvoice, back_to_page
 from tui.widgets import ScreenTitle, amount_cell, money_text
 
 STATUS_WORDS = {
@@ -32,9 +38,6 @@ STATUS_WORDS = {
     "failed": ("failed", "bold red"),
     "tap": ("tap the card now", "bold yellow"),
 }
-# Test mode on the sandbox only: a phone tapped on the simulated reader (a wallet tap, which
-# the reader cannot keep, so each invoice is tapped). Stripe's own test mode has no wallets.
-READER_TEST_CARDS = (*TEST_CARDS, ("4000 0000 0000 7775", "Apple Pay (sandbox only)"))
 _STEP = re.compile(r"\((\d+) of (\d+)\)$")
 
 
@@ -166,15 +169,12 @@ class ProcessingScreen(PaydeskScreen):
 
     @on(Done)
     def _done(self, message: Done) -> None:
-        from tui.screens.result import ResultScreen
-
-        self.app.switch_screen(ResultScreen(self.payer, message.result, self.selection))
+        self.post_message(FlowStep(PaymentFinished(self.payer, self.selection, message.result)))
 
     @on(Refused)
     def _refused(self, message: Refused) -> None:
-        if not back_to_page(self.app, message.changes):
-            self.notify(message.message, severity="error", markup=False)
-            self.dismiss()
+        self.post_message(FlowStep(BalancesMoved(message.changes, message.message,
+                                                 close_screen=True)))
 
     @on(Stopped)
     def _stopped(self) -> None:

@@ -21,8 +21,8 @@ from textual.widgets import Button, DataTable, Footer, Input, Static
 from billing.plurals import plural, statement_sentence
 from billing.values import CheckoutResult, Payer, TransactionResult
 from models.money import format_money
+from tui.flow_values import BackToList, FlowStep, PaymentDone, PayOthers, SelectedInvoice
 from tui.screens import PaydeskScreen
-from tui.screens.payment_page import PaymentPageScreen, SelectedInvoice
 from tui.widgets import ScreenTitle, TextField, amount_cell, card_label
 
 
@@ -322,29 +322,11 @@ class ResultScreen(PaydeskScreen):
             return ()
         return tuple(s for s in self.selection if s.invoice.invoice_id not in failed)
 
-    def _back_to_page(self, *, reload: bool) -> PaymentPageScreen | None:
-        """Pop the flow's screens until the payment page is on top. After a payment it
-        reloads (new balances); after a failure it keeps what the payer had set."""
-        stack = self.app.screen_stack
-        if not any(isinstance(s, PaymentPageScreen) for s in stack):
-            return None
-        while not isinstance(self.app.screen_stack[-1], PaymentPageScreen):
-            self.app.pop_screen()
-        page = self.app.screen_stack[-1]
-        if reload:
-            page.reload()
-        return page
-
     @on(Button.Pressed, "#result-done")
     def action_done(self) -> None:
         if not self.succeeded:
             return
-        if self.payer.kind == "staff":
-            page = self._back_to_page(reload=False)
-            if page is not None:
-                self.app.pop_screen()
-        else:
-            self.app.wipe_session()
+        self.post_message(FlowStep(PaymentDone(self.payer)))
 
     @on(Button.Pressed, "#result-another")
     def _another(self) -> None:
@@ -356,13 +338,10 @@ class ResultScreen(PaydeskScreen):
         others = self._others()
         if not others:
             return
-        from tui.screens.payment_method import PaymentMethodScreen
-
-        self._back_to_page(reload=False)
-        self.app.push_screen(PaymentMethodScreen(self.payer, others))
+        self.post_message(FlowStep(PayOthers(self.payer, others)))
 
     @on(Button.Pressed, "#result-back")
     def action_back(self) -> None:
         if self.succeeded:
             return
-        self._back_to_page(reload=False)
+        self.post_message(FlowStep(BackToList()))

@@ -14,6 +14,7 @@ from textual.widgets import Button, Footer, Input, Static
 
 from billing.errors import BillingError
 from billing.values import PayableInvoice, Payer
+from tui.flow_values import FlowStep, StartPayment
 from tui.screens import PaydeskScreen
 from tui.widgets import ScreenTitle, TextField
 
@@ -138,10 +139,8 @@ class WelcomeScreen(PaydeskScreen):
 
     @on(CodeOpened)
     def _code_opened(self, message: CodeOpened) -> None:
-        from tui.screens.payment_page import PaymentPageScreen
-
         self.reset()
-        self.app.push_screen(PaymentPageScreen(message.payer))
+        self.post_message(FlowStep(StartPayment(message.payer)))
 
     def _code_message(self, text: str, *, error: bool) -> None:
         label = self.query_one("#welcome-code-message", Static)
