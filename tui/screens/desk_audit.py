@@ -9,18 +9,18 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
-from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 from textual.worker import Worker, WorkerState
 
 from billing.values import AuditRow, StaffSession
+from tui.screens import PaydeskScreen
 from tui.screens.desk_common import fill_table, staff_title, when_text
 from tui.widgets import ScreenTitle
 
 PAGE = 200
 
 
-class DeskAuditScreen(Screen[None]):
+class DeskAuditScreen(PaydeskScreen):
     """Read-only. The highlighted entry's details show below the table."""
 
     CSS_PATH = "desk_audit.tcss"
@@ -102,7 +102,7 @@ class DeskAuditScreen(Screen[None]):
     def _worker_failed(self, event: Worker.StateChanged) -> None:
         if event.state == WorkerState.ERROR:
             self.query_one("#desk-audit-detail", Static).update(
-                Text(f"Could not load the audit log: {event.worker.error}")
+                Text("Could not load the audit log. Please try again.")
             )
 
     def action_back(self) -> None:
