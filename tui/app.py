@@ -26,6 +26,8 @@ from billing.errors import BillingError
 from billing.values import FirmInfo, StaffSession
 from gateway.errors import GatewayError
 from models.money import MoneyError
+from tui.demo_hints import DemoHints
+from tui.demo_hints import demo_hints as build_demo_hints
 from tui.flow import PaymentFlow
 from tui.flow_values import FlowStep
 from tui.widgets import TestModeBanner
@@ -73,6 +75,7 @@ class PaydeskApp(App[None]):
         firm: FirmInfo | None = None,
         kiosk_idle_seconds: int = 120,
         clock: Callable[[], dt.datetime] | None = None,
+        demo_hints: DemoHints | None = None,
         demo_sign_ins: bool = False,
         allow_quit: bool | None = None,
         idle_clock: Callable[[], float] | None = None,
@@ -87,7 +90,9 @@ class PaydeskApp(App[None]):
         self.firm = firm
         self.kiosk_idle_seconds = kiosk_idle_seconds
         self.clock = clock
-        self.demo_sign_ins = demo_sign_ins
+        # The sign-ins a demo shows on its screens (None outside a demo). The factory hands
+        # them in; demo_sign_ins=True is short for the demo firm's own.
+        self.demo_hints = demo_hints or (build_demo_hints() if demo_sign_ins else None)
         # A kiosk has no quit key, whoever asks for one (the demo's kiosk included).
         self.allow_quit = mode != "kiosk" and (allow_quit is None or allow_quit)
         # The snapshot tests turn this off so that no cursor blinks (tui.widgets.TextField).

@@ -9,6 +9,7 @@ from typing import Any
 
 from billing.config import Settings
 from tui.app import PaydeskApp
+from tui.demo_hints import demo_hints
 
 
 def make_app(
@@ -44,7 +45,7 @@ def make_app(
         firm=firm,
         kiosk_idle_seconds=settings.kiosk.idle_seconds,
         clock=clock,
-        demo_sign_ins=demo_sign_ins,
+        demo_hints=demo_hints() if demo_sign_ins else None,
         allow_quit=allow_quit,
         idle_clock=idle_clock,
     )

@@ -48,11 +48,8 @@ class ClientSignInScreen(PaydeskScreen):
             with Horizontal(id="client-sign-in-buttons"):
                 yield Button("Back", id="client-back")
                 yield Button("Sign in", id="client-submit", variant="primary")
-            if getattr(self.app, "demo_sign_ins", False):
-                yield Static(
-                    "Demo sign-in: dana.whitfield@example.com, password demo-dana",
-                    id="client-sign-in-demo",
-                )
+            if self.app.demo_hints is not None:
+                yield Static(self.app.demo_hints.client, id="client-sign-in-demo")
         yield Footer()
 
     def on_mount(self) -> None:

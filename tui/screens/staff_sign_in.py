@@ -21,7 +21,6 @@ from textual.worker import Worker, WorkerState
 
 from billing.errors import SignInFailed, StaffLocked
 from billing.values import StaffSession
-from models.demo import DEMO_STAFF
 from tui.widgets import TextField
 
 
@@ -72,11 +71,8 @@ class StaffSignInScreen(ModalScreen[StaffSession | None]):
                 yield Button("Cancel", id="staff-sign-in-cancel")
 
     def _demo_hint(self) -> str:
-        demo = getattr(self.app, "demo_sign_ins", False)
-        if not demo:
-            return ""
-        pairs = demo if not isinstance(demo, bool) else [(n, p) for n, _r, p in DEMO_STAFF]
-        return "Demo sign-ins: " + ", ".join(f"{name} / {pin}" for name, pin in pairs)
+        hints = self.app.demo_hints
+        return hints.staff if hints is not None else ""
 
     # --- input -----------------------------------------------------------------------
 

@@ -66,12 +66,8 @@ class WelcomeScreen(PaydeskScreen):
                     placeholder="e.g. LINK-1234", id="payment-code", max_length=64, compact=True
                 )
                 yield Static(CODE_HELP, id="welcome-code-message")
-            if getattr(self.app, "demo_sign_ins", False):
-                yield Static(
-                    "Demo: sign in as dana.whitfield@example.com / demo-dana, or use "
-                    "code LINK-1013. Staff: Front Desk 2468, Avery Admin 1357.",
-                    id="welcome-demo",
-                )
+            if self.app.demo_hints is not None:
+                yield Static(self.app.demo_hints.welcome, id="welcome-demo")
             with Horizontal(id="welcome-staff-row"):
                 yield Button("Staff", id="staff", variant="default", compact=True)
         yield Footer()
