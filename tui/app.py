@@ -13,6 +13,8 @@ import datetime as dt
 import math
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Protocol
 
 from textual import events, on, work
 from textual.app import App
@@ -30,9 +32,19 @@ from tui.demo_hints import DemoHints
 from tui.demo_hints import demo_hints as build_demo_hints
 from tui.flow import PaymentFlow
 from tui.flow_values import FlowStep
+from tui.screens import PaydeskModal, PaydeskScreen
 from tui.widgets import TestModeBanner
 
 MODES = ("kiosk", "desk", "demo")
+
+
+class AppServices(Protocol):
+    """What the app is given besides its desk: something to close when it stops
+    (billing.services.Services, or a test's stand-in)."""
+
+    desk: DeskApi
+
+    def close(self) -> None: ...
 
 # Activity that keeps a kiosk session alive. Mouse moves alone do not: a mouse resting on
 # a shelf must not keep someone's invoices on screen.
@@ -62,10 +74,9 @@ class PaydeskApp(App[None]):
         Binding("ctrl+c", "help_quit", show=False, system=True, id="app.ctrl_c"),
     ]
 
+    @dataclass
     class FirmLoaded(Message):
-        def __init__(self, firm: FirmInfo) -> None:
-            super().__init__()
-            self.firm = firm
+        firm: FirmInfo
 
     def __init__(
         self,
@@ -79,6 +90,8 @@ class PaydeskApp(App[None]):
         demo_sign_ins: bool = False,
         allow_quit: bool | None = None,
         idle_clock: Callable[[], float] | None = None,
+        services: AppServices | None = None,
+        owns_services: bool = False,
     ) -> None:
         if mode not in MODES:
             raise ValueError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
@@ -99,9 +112,10 @@ class PaydeskApp(App[None]):
         self.cursor_blink = True
         # Where receipts are saved by default (None: the user's downloads folder).
         self.receipt_dir: str | None = None
-        # Services the factory built for this app, closed when the app stops.
-        self.services = None
-        self.owns_services = False
+        # The services `desk` comes from (tui.factory), closed when the app stops if the
+        # app owns them.
+        self.services: AppServices | None = services
+        self.owns_services = owns_services
         # Seconds, for the idle timer: time.monotonic, or a clock the tests move.
         self.idle_clock = idle_clock or time.monotonic
         self._last_activity = self.idle_clock()
@@ -252,7 +266,8 @@ class PaydeskApp(App[None]):
             self._idle_warning_done()
             return
         # A payment in flight finishes first; its result screen then times out itself.
-        if any(getattr(screen, "HOLDS_SESSION", False) for screen in self.screen_stack):
+        if any(isinstance(screen, PaydeskScreen | PaydeskModal) and screen.HOLDS_SESSION
+               for screen in self.screen_stack):
             self._idle_warning_done()
             return
         base = self.screen_stack[-1] if len(self.screen_stack) == 2 else None

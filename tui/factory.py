@@ -5,10 +5,9 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from typing import Any
 
 from billing.config import Settings
-from tui.app import PaydeskApp
+from tui.app import AppServices, PaydeskApp
 from tui.demo_hints import demo_hints
 
 
@@ -16,7 +15,7 @@ def make_app(
     settings: Settings,
     *,
     mode: str,
-    services: Any = None,
+    services: AppServices | None = None,
     clock: Callable[[], dt.datetime] | None = None,
     demo_sign_ins: bool = False,
     allow_quit: bool | None = None,
@@ -48,7 +47,7 @@ def make_app(
         demo_hints=demo_hints() if demo_sign_ins else None,
         allow_quit=allow_quit,
         idle_clock=idle_clock,
+        services=services,
+        owns_services=owns,
     )
-    app.services = services
-    app.owns_services = owns
     return app

@@ -134,12 +134,11 @@ Step = (StartPayment | InvoicesChosen | CardChosen | PayConfirmed | PaymentFinis
         | PayOthers | BackToList | PaymentDone)
 
 
+@dataclass
 class FlowStep(Message):
     """A screen of the client payment flow reports a step; the app hands it to the flow."""
 
-    def __init__(self, step: Step) -> None:
-        super().__init__()
-        self.step = step
+    step: Step
 
 
 __all__ = [

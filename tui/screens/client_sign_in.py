@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
@@ -26,15 +28,13 @@ class ClientSignInScreen(PaydeskScreen):
 
     BINDINGS = [Binding("escape", "back", "Back", id="client_sign_in.back")]
 
+    @dataclass
     class SignedIn(Message):
-        def __init__(self, payer: Payer) -> None:
-            super().__init__()
-            self.payer = payer
+        payer: Payer
 
+    @dataclass
     class Refused(Message):
-        def __init__(self, reason: str) -> None:
-            super().__init__()
-            self.reason = reason
+        reason: str
 
     def compose(self) -> ComposeResult:
         yield ScreenTitle("Sign in")

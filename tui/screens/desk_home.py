@@ -106,14 +106,14 @@ class DeskHomeScreen(PaydeskScreen):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.firm = getattr(self.app, "firm", None)
+        self.firm = self.app.firm
         if self.firm is None:
             self._load_firm()
         self._search("")
 
     def on_screen_resume(self) -> None:
         # Back from a payment or a refund: balances may have changed.
-        self.firm = getattr(self.app, "firm", None) or self.firm
+        self.firm = self.app.firm or self.firm
         if self.is_mounted:
             self._search(self.query_one("#desk-home-search", Input).value.strip())
 

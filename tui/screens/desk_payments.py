@@ -96,7 +96,7 @@ class DeskPaymentsScreen(PaydeskScreen):
 
     @property
     def locale(self) -> str:
-        firm = getattr(self.app, "firm", None)
+        firm = self.app.firm
         return firm.locale if firm is not None else "en_US"
 
     def _money(self, money) -> str:

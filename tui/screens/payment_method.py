@@ -6,6 +6,8 @@ means typing it again. Nothing but the brand and the last four is ever shown aga
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
@@ -76,15 +78,13 @@ class PaymentMethodScreen(PaydeskScreen):
         Binding("delete", "remove_card", "Remove saved card", id="method.remove-card"),
     ]
 
+    @dataclass
     class Choices(Message):
-        def __init__(self, saved: list[CardChoice], readers: list[tuple[str, str]],
-                     saved_problem: str = "", readers_problem: str = "") -> None:
-            super().__init__()
-            self.saved = saved
-            self.readers = readers
-            # Why a list could not be read (Stripe did not answer, say), shown in its place.
-            self.saved_problem = saved_problem
-            self.readers_problem = readers_problem
+        saved: list[CardChoice]
+        readers: list[tuple[str, str]]
+        # Why a list could not be read (Stripe did not answer, say), shown in its place.
+        saved_problem: str = ""
+        readers_problem: str = ""
 
     def __init__(self, payer: Payer, selection: tuple[SelectedInvoice, ...]) -> None:
         super().__init__()

@@ -12,6 +12,8 @@ charged.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from rich.text import Text
 from textual import events, on, work
 from textual.app import ComposeResult
@@ -69,10 +71,9 @@ class PaymentPageScreen(PaydeskScreen):
         Binding("ctrl+o", "leave", "Sign out", show=False, id="payment.leave"),
     ]
 
+    @dataclass
     class Loaded(Message):
-        def __init__(self, invoices: list[PayableInvoice]) -> None:
-            super().__init__()
-            self.invoices = invoices
+        invoices: list[PayableInvoice]
 
     def __init__(self, payer: Payer) -> None:
         super().__init__()

@@ -5,6 +5,7 @@ through a message, so the screen never freezes."""
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 from rich.text import Text
 from textual import on, work
@@ -47,26 +48,23 @@ class ProcessingScreen(PaydeskScreen):
     # The kiosk's idle timer waits for a payment in flight (PaydeskApp._check_idle).
     HOLDS_SESSION = True
 
+    @dataclass
     class Progress(Message):
-        def __init__(self, event: ProgressEvent) -> None:
-            super().__init__()
-            self.event = event
+        event: ProgressEvent
 
+    @dataclass
     class Done(Message):
-        def __init__(self, result: CheckoutResult) -> None:
-            super().__init__()
-            self.result = result
+        result: CheckoutResult
 
     class Stopped(Message):
         """desk.pay raised before anything was charged (a rule was broken)."""
 
+    @dataclass
     class Refused(Message):
         """Balances changed since the payer chose: nothing was reserved or charged."""
 
-        def __init__(self, changes: tuple[BalanceChange, ...], message: str) -> None:
-            super().__init__()
-            self.changes = changes
-            self.message = message
+        changes: tuple[BalanceChange, ...]
+        message: str
 
     def __init__(self, payer: Payer, selection: tuple[SelectedInvoice, ...],
                  card: CardChoice) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
+from dataclasses import dataclass
 from pathlib import Path
 
 import platformdirs
@@ -70,16 +71,14 @@ class ResultScreen(PaydeskScreen):
         Binding("escape", "back", "Back", id="result.back"),
     ]
 
+    @dataclass
     class Receipt(Message):
-        def __init__(self, reference: str, text: str) -> None:
-            super().__init__()
-            self.reference = reference
-            self.text = text
+        reference: str
+        text: str
 
+    @dataclass
     class Saved(Message):
-        def __init__(self, path: str) -> None:
-            super().__init__()
-            self.path = path
+        path: str
 
     def __init__(self, payer: Payer, result: CheckoutResult,
                  selection: tuple[SelectedInvoice, ...]) -> None:

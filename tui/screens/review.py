@@ -3,7 +3,7 @@ statement, how many there will be, the total, and the card. Pay or go back."""
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 from rich.text import Text
 from textual import on, work
@@ -35,17 +35,15 @@ class ReviewScreen(PaydeskScreen):
         Binding("escape", "back", "Back", id="review.back"),
     ]
 
+    @dataclass
     class Descriptors(Message):
-        def __init__(self, descriptors: dict[str, str]) -> None:
-            super().__init__()
-            self.descriptors = descriptors
+        descriptors: dict[str, str]
 
+    @dataclass
     class BalancesChanged(Message):
         """Checked before Pay is offered: a balance no longer covers its amount."""
 
-        def __init__(self, changes: tuple[BalanceChange, ...]) -> None:
-            super().__init__()
-            self.changes = changes
+        changes: tuple[BalanceChange, ...]
 
     def __init__(self, payer: Payer, selection: tuple[SelectedInvoice, ...],
                  card: CardChoice) -> None:

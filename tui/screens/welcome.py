@@ -4,6 +4,8 @@ The way to the staff screens always goes through the staff sign-in (a PIN)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
@@ -37,16 +39,14 @@ class WelcomeScreen(PaydeskScreen):
         Binding("escape", "clear_code", "Clear the code", show=False, id="welcome.clear_code"),
     ]
 
+    @dataclass
     class CodeOpened(Message):
-        def __init__(self, payer: Payer, invoice: PayableInvoice) -> None:
-            super().__init__()
-            self.payer = payer
-            self.invoice = invoice
+        payer: Payer
+        invoice: PayableInvoice
 
+    @dataclass
     class CodeRefused(Message):
-        def __init__(self, reason: str) -> None:
-            super().__init__()
-            self.reason = reason
+        reason: str
 
     def compose(self) -> ComposeResult:
         firm = self.app.firm
