@@ -91,10 +91,18 @@ def record_consent(checkout_id: int, payer: Payer, card: CardChoice, *, terminal
 
 
 def saved_cards(gateway, client: Client) -> list[CardInfo]:
-    """The client's cards kept on file (consent given, payment succeeded), newest first."""
+    """The client's cards kept on file (consent given, payment succeeded), newest first.
+
+    Stripe's `allow_redisplay` alone is not taken as consent: a card saved before consent
+    was asked (the reader used to mark its cards "always"), or marked so outside Paydesk,
+    is listed only when a checkout of this client kept it with consent on record."""
     if not client.stripe_customer_id:
         return []
-    return gateway.saved_cards(client.stripe_customer_id, allow_redisplay=KEPT)
+    kept = {pm for (pm,) in Checkout.select(Checkout.payment_method_id).where(
+        (Checkout.client == client.id) & (Checkout.card_on_file == "kept")).tuples()}
+    return [card for card in gateway.saved_cards(client.stripe_customer_id,
+                                                 allow_redisplay=KEPT)
+            if card.payment_method_id in kept]
 
 
 def settle_card(gateway, checkout_id: int, *, terminal: str) -> str | None:

@@ -13,6 +13,8 @@ import datetime as dt
 import math
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Protocol
 
 from textual import events, on, work
 from textual.app import App
@@ -26,9 +28,23 @@ from billing.errors import BillingError
 from billing.values import FirmInfo, StaffSession
 from gateway.errors import GatewayError
 from models.money import MoneyError
+from tui.demo_hints import DemoHints
+from tui.demo_hints import demo_hints as build_demo_hints
+from tui.flow import PaymentFlow
+from tui.flow_values import FlowStep
+from tui.screens import PaydeskModal, PaydeskScreen
 from tui.widgets import TestModeBanner
 
 MODES = ("kiosk", "desk", "demo")
+
+
+class AppServices(Protocol):
+    """What the app is given besides its desk: something to close when it stops
+    (billing.services.Services, or a test's stand-in)."""
+
+    desk: DeskApi
+
+    def close(self) -> None: ...
 
 # Activity that keeps a kiosk session alive. Mouse moves alone do not: a mouse resting on
 # a shelf must not keep someone's invoices on screen.
@@ -58,10 +74,9 @@ class PaydeskApp(App[None]):
         Binding("ctrl+c", "help_quit", show=False, system=True, id="app.ctrl_c"),
     ]
 
+    @dataclass
     class FirmLoaded(Message):
-        def __init__(self, firm: FirmInfo) -> None:
-            super().__init__()
-            self.firm = firm
+        firm: FirmInfo
 
     def __init__(
         self,
@@ -71,10 +86,13 @@ class PaydeskApp(App[None]):
         firm: FirmInfo | None = None,
         kiosk_idle_seconds: int = 120,
         clock: Callable[[], dt.datetime] | None = None,
+        demo_hints: DemoHints | None = None,
         demo_sign_ins: bool = False,
         allow_quit: bool | None = None,
         idle_clock: Callable[[], float] | None = None,
         receipts_by_email: bool | None = None,
+        services: AppServices | None = None,
+        owns_services: bool = False,
     ) -> None:
         if mode not in MODES:
             raise ValueError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
@@ -86,7 +104,9 @@ class PaydeskApp(App[None]):
         self.firm = firm
         self.kiosk_idle_seconds = kiosk_idle_seconds
         self.clock = clock
-        self.demo_sign_ins = demo_sign_ins
+        # The sign-ins a demo shows on its screens (None outside a demo). The factory hands
+        # them in; demo_sign_ins=True is short for the demo firm's own.
+        self.demo_hints = demo_hints or (build_demo_hints() if demo_sign_ins else None)
         # A kiosk has no quit key, whoever asks for one (the demo's kiosk included).
         self.allow_quit = mode != "kiosk" and (allow_quit is None or allow_quit)
         # The snapshot tests turn this off so that no cursor blinks (tui.widgets.TextField).
@@ -96,12 +116,15 @@ class PaydeskApp(App[None]):
         # At a kiosk or over SSH a saved file would stay on the server (and be read by the
         # next session): the payer is offered "Email me the receipt" instead.
         self.receipts_by_email = mode == "kiosk" if receipts_by_email is None else receipts_by_email
-        # Services the factory built for this app, closed when the app stops.
-        self.services = None
-        self.owns_services = False
+        # The services `desk` comes from (tui.factory), closed when the app stops if the
+        # app owns them.
+        self.services: AppServices | None = services
+        self.owns_services = owns_services
         # Seconds, for the idle timer: time.monotonic, or a clock the tests move.
         self.idle_clock = idle_clock or time.monotonic
         self._last_activity = self.idle_clock()
+        # The client payment flow: its screens report each step here (FlowStep).
+        self.flow = PaymentFlow(self)
 
     # --- what the screens use ---------------------------------------------------------
 
@@ -204,6 +227,10 @@ class PaydeskApp(App[None]):
         if self.paydesk_mode != "kiosk":
             super().action_command_palette()
 
+    @on(FlowStep)
+    def _flow_step(self, message: FlowStep) -> None:
+        self.flow.handle(message.step)
+
     @on(Worker.StateChanged)
     def _worker_state_changed(self, event: Worker.StateChanged) -> None:
         """The one place where a failed worker is reported. Errors billing expected carry
@@ -243,7 +270,8 @@ class PaydeskApp(App[None]):
             self._idle_warning_done()
             return
         # A payment in flight finishes first; its result screen then times out itself.
-        if any(getattr(screen, "HOLDS_SESSION", False) for screen in self.screen_stack):
+        if any(isinstance(screen, PaydeskScreen | PaydeskModal) and screen.HOLDS_SESSION
+               for screen in self.screen_stack):
             self._idle_warning_done()
             return
         base = self.screen_stack[-1] if len(self.screen_stack) == 2 else None

@@ -5,17 +5,17 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from typing import Any
 
 from billing.config import Settings
-from tui.app import PaydeskApp
+from tui.app import AppServices, PaydeskApp
+from tui.demo_hints import demo_hints
 
 
 def make_app(
     settings: Settings,
     *,
     mode: str,
-    services: Any = None,
+    services: AppServices | None = None,
     clock: Callable[[], dt.datetime] | None = None,
     demo_sign_ins: bool = False,
     allow_quit: bool | None = None,
@@ -44,12 +44,12 @@ def make_app(
         firm=firm,
         kiosk_idle_seconds=settings.kiosk.idle_seconds,
         clock=clock,
-        demo_sign_ins=demo_sign_ins,
+        demo_hints=demo_hints() if demo_sign_ins else None,
         allow_quit=allow_quit,
         idle_clock=idle_clock,
         # An SSH session's process is named by the server (tui.ssh.launch).
         receipts_by_email=mode == "kiosk" or settings.terminal.startswith("ssh:"),
+        services=services,
+        owns_services=owns,
     )
-    app.services = services
-    app.owns_services = owns
     return app

@@ -236,3 +236,18 @@ def test_a_saved_card_payment_uses_only_a_kept_card(desk, dana, sandbox):
     assert not result.succeeded
     assert "no longer on file" in result.message
     assert invoice("INV-1004").paid_minor == paid
+
+
+def test_a_card_marked_always_without_consent_on_record_is_not_listed(desk, dana, sandbox,
+                                                                     gateway):
+    """A card kept before consent was asked (the reader marked its cards "always"), or
+    marked so outside Paydesk, is not a saved card: no checkout kept it with consent."""
+    result = desk.pay(dana, full_balances(["INV-1001"]), card(keep=True))
+    assert result.succeeded, result.message
+    [kept] = desk.saved_cards(dana)
+    customer = dana_client().stripe_customer_id
+    legacy = gateway.card_from_keyed_entry(KeyedCard(VISA, 11, 2031, "123", "94107"),
+                                           customer_id=customer, idempotency_key="legacy-pm")
+    gateway.keep_card(legacy.payment_method_id, idempotency_key="legacy-keep")
+    assert len([pm for pm in attached(sandbox) if pm["allow_redisplay"] == "always"]) == 2
+    assert [c.payment_method_id for c in desk.saved_cards(dana)] == [kept.payment_method_id]

@@ -29,6 +29,7 @@ from billing.values import (
     TransactionResult,
 )
 from models.money import Money
+from tui.demo_hints import demo_hints
 
 NOW = dt.datetime(2026, 10, 14, 13, 50, 0)
 # The app's clock in the snapshots: the same moment, as the app reads it (in UTC).
@@ -250,7 +251,7 @@ class DeskTestApp(App[None]):
     def __init__(self, screen_factory, desk=None, *, demo_sign_ins: bool = True) -> None:
         super().__init__()
         self.desk = desk if desk is not None else FakeDesk()
-        self.demo_sign_ins = demo_sign_ins
+        self.demo_hints = demo_hints() if demo_sign_ins else None
         self.firm = self.desk.firm()
         self.cursor_blink = False  # tui.widgets.TextField: no blinking cursor in snapshots
         self.is_kiosk = False

@@ -226,3 +226,14 @@ def screen_text(app) -> str:
     svg = app.export_screenshot()
     lines = re.findall(r"<text[^>]*>(.*?)</text>", svg, flags=re.S)
     return html.unescape("".join(re.sub(r"<[^>]+>", "", line) for line in lines)).replace("\xa0", " ")
+
+
+class FakeServices:
+    """The services the factory hands the app (tui.app.AppServices), over a stand-in desk."""
+
+    def __init__(self, desk) -> None:
+        self.desk = desk
+        self.closed = False
+
+    def close(self) -> None:
+        self.closed = True

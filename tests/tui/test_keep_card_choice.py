@@ -23,8 +23,8 @@ from tests.tui.fakes import (
     type_text,
 )
 from tui.app import PaydeskApp
+from tui.flow_values import SelectedInvoice
 from tui.screens.payment_method import PaymentMethodScreen
-from tui.screens.payment_rows import SelectedInvoice
 from tui.screens.remove_card import RemoveCardScreen
 from tui.screens.review import ReviewScreen
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from billing.config import defaults
 from billing.values import CardChoice
 from tests.tui.fakes import (
     DANA,
@@ -16,9 +17,11 @@ from tests.tui.fakes import (
     FIRM,
     FIXED_NOW,
     FakeDesk,
+    FakeServices,
     usd,
 )
 from tui.app import PaydeskApp
+from tui.factory import make_app
 from tui.screens import processing
 from tui.screens.client_sign_in import ClientSignInScreen
 from tui.screens.invoice_details import InvoiceDetailsScreen
@@ -66,9 +69,11 @@ class HeldDesk(FakeDesk):
         return ProgressEvent(number, status)
 
 
-def make(mode: str = "kiosk", desk=None, **kwargs) -> PaydeskApp:
-    app = PaydeskApp(desk or FakeDesk(), mode=mode, firm=FIRM, clock=lambda: FIXED_NOW,
-                     demo_sign_ins=kwargs.pop("demo_sign_ins", False), **kwargs)
+def make(mode: str = "kiosk", desk=None, *, demo_sign_ins: bool = False) -> PaydeskApp:
+    """The app as production builds it (tui.factory.make_app), over a stand-in desk."""
+    app = make_app(defaults(), mode=mode, services=FakeServices(desk or FakeDesk()),
+                   clock=lambda: FIXED_NOW, demo_sign_ins=demo_sign_ins)
+    assert app.firm == FIRM
     app.cursor_blink = False
     app.receipt_dir = "/receipts"  # the same path on every machine
     return app

@@ -7,16 +7,21 @@ from __future__ import annotations
 
 import pytest
 
+from billing.config import defaults
 from tests.tui.desk_fakes import FIRM, FIXED_NOW, FRONT_DESK, FakeDesk
+from tests.tui.fakes import FakeServices
 from tui.app import PaydeskApp
+from tui.factory import make_app
 from tui.screens.desk_settings import DeskSettingsScreen
 
 SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((120, 40), id="120x40")]
 
 
 def desk_app() -> PaydeskApp:
-    app = PaydeskApp(FakeDesk(), mode="desk", firm=FIRM, clock=lambda: FIXED_NOW,
-                     demo_sign_ins=True, allow_quit=True)
+    """The app as production builds it (tui.factory.make_app), over a stand-in desk."""
+    app = make_app(defaults(), mode="desk", services=FakeServices(FakeDesk()),
+                   clock=lambda: FIXED_NOW, demo_sign_ins=True, allow_quit=True)
+    assert app.firm == FIRM
     app.cursor_blink = False
     app.receipt_dir = "/receipts"  # the same path on every machine
     return app

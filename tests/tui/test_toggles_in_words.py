@@ -14,10 +14,10 @@ from tests.tui.desk_fakes import FakeDesk as DeskFake
 from tests.tui.fakes import DANA as DANA_PAYER
 from tests.tui.fakes import DANA_INVOICES, FIRM, FIXED_NOW, FakeDesk, screen_text, settle
 from tui.app import PaydeskApp
+from tui.flow_values import SelectedInvoice
 from tui.screens.desk_settings import DeskSettingsScreen
 from tui.screens.desk_share import DeskShareScreen
 from tui.screens.payment_method import PaymentMethodScreen
-from tui.screens.payment_rows import SelectedInvoice
 
 TUI = Path(__file__).resolve().parents[2] / "tui"
 COLOUR_ONLY = {"Checkbox", "RadioButton", "Switch", "ToggleButton"}

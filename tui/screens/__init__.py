@@ -7,6 +7,8 @@ StateChanged message goes to the node that started it and does not bubble.
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from textual.screen import ModalScreen, Screen
 from textual.worker import Worker
 
@@ -14,6 +16,8 @@ from textual.worker import Worker
 class _ForwardsWorkerState:
     # Class-level help text shown on the help screen (F1 / ?), under the screen's keys.
     HELP: str = ""
+    # A screen that must not be wiped by the kiosk's idle timer (a payment in flight).
+    HOLDS_SESSION: ClassVar[bool] = False
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         self.app.post_message(Worker.StateChanged(event.worker, event.state))  # type: ignore[attr-defined]

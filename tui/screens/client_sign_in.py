@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
@@ -12,6 +14,7 @@ from textual.widgets import Button, Footer, Input, Label, Static
 
 from billing.errors import BillingError
 from billing.values import Payer
+from tui.flow_values import FlowStep, StartPayment
 from tui.screens import PaydeskScreen
 from tui.widgets import ScreenTitle, TextField
 
@@ -25,15 +28,13 @@ class ClientSignInScreen(PaydeskScreen):
 
     BINDINGS = [Binding("escape", "back", "Back", id="client_sign_in.back")]
 
+    @dataclass
     class SignedIn(Message):
-        def __init__(self, payer: Payer) -> None:
-            super().__init__()
-            self.payer = payer
+        payer: Payer
 
+    @dataclass
     class Refused(Message):
-        def __init__(self, reason: str) -> None:
-            super().__init__()
-            self.reason = reason
+        reason: str
 
     def compose(self) -> ComposeResult:
         yield ScreenTitle("Sign in")
@@ -47,11 +48,8 @@ class ClientSignInScreen(PaydeskScreen):
             with Horizontal(id="client-sign-in-buttons"):
                 yield Button("Back", id="client-back")
                 yield Button("Sign in", id="client-submit", variant="primary")
-            if getattr(self.app, "demo_sign_ins", False):
-                yield Static(
-                    "Demo sign-in: dana.whitfield@example.com, password demo-dana",
-                    id="client-sign-in-demo",
-                )
+            if self.app.demo_hints is not None:
+                yield Static(self.app.demo_hints.client, id="client-sign-in-demo")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -92,10 +90,8 @@ class ClientSignInScreen(PaydeskScreen):
 
     @on(SignedIn)
     def _signed_in(self, message: SignedIn) -> None:
-        from tui.screens.payment_page import PaymentPageScreen
-
         # The sign-in form leaves the stack, so Back from the payment page is a sign-out.
-        self.app.switch_screen(PaymentPageScreen(message.payer))
+        self.post_message(FlowStep(StartPayment(message.payer, replace=True)))
 
     @on(Button.Pressed, "#client-back")
     def action_back(self) -> None:

@@ -9,12 +9,12 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
-from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 from textual.worker import Worker, WorkerState
 
 from billing.values import AuditRow, StaffSession
 from models.money import format_money
+from tui.screens import PaydeskScreen
 from tui.screens.desk_common import staff_title, when_text
 from tui.widgets import ScreenTitle
 from tui.widgets.priority_table import PriorityColumn, PriorityTable
@@ -33,7 +33,7 @@ COLUMNS = (
 )
 
 
-class DeskAuditScreen(Screen[None]):
+class DeskAuditScreen(PaydeskScreen):
     """Read-only. The highlighted entry's details show below the table, in words; d (or
     Enter) shows the raw values as stored, and back."""
 
@@ -120,8 +120,7 @@ class DeskAuditScreen(Screen[None]):
     def _money(self, row: AuditRow) -> str:
         if row.amount is None:
             return ""
-        firm = getattr(self.app, "firm", None)
-        return format_money(row.amount, firm.locale if firm is not None else "en_US")
+        return format_money(row.amount, self.app.firm.locale)
 
     @on(DataTable.RowSelected, "#desk-audit-table")
     def action_raw(self) -> None:
@@ -134,7 +133,7 @@ class DeskAuditScreen(Screen[None]):
     def _worker_failed(self, event: Worker.StateChanged) -> None:
         if event.state == WorkerState.ERROR:
             self.query_one("#desk-audit-detail", Static).update(
-                Text(f"Could not load the audit log: {event.worker.error}")
+                Text("Could not load the audit log. Please try again.")
             )
 
     def action_back(self) -> None:

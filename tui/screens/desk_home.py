@@ -13,13 +13,14 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
-from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input, Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from billing.errors import BillingError
 from billing.values import ClientSummary, FirmInfo, Payer, StaffSession
 from models.money import format_money
+from tui.flow_values import FlowStep, StartPayment
+from tui.screens import PaydeskScreen
 from tui.screens.desk_common import fill_table, staff_title
 from tui.widgets import ScreenTitle, TextField
 
@@ -44,7 +45,10 @@ def _cases(numbers: tuple[str, ...]) -> str:
     return f"{numbers[0]} +{len(numbers) - 1}"
 
 
-class DeskHomeScreen(Screen[None]):
+NOT_FINISHED = "That did not finish and nothing was changed. Please try again."
+
+
+class DeskHomeScreen(PaydeskScreen):
     """Find a client by name, email, case or invoice number; Enter pays for them."""
 
     CSS_PATH = "desk_home.tcss"
@@ -102,14 +106,14 @@ class DeskHomeScreen(Screen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.firm = getattr(self.app, "firm", None)
+        self.firm = self.app.firm
         if self.firm is None:
             self._load_firm()
         self._search("")
 
     def on_screen_resume(self) -> None:
         # Back from a payment or a refund: balances may have changed.
-        self.firm = getattr(self.app, "firm", None) or self.firm
+        self.firm = self.app.firm or self.firm
         if self.is_mounted:
             self._search(self.query_one("#desk-home-search", Input).value.strip())
 
@@ -198,23 +202,19 @@ class DeskHomeScreen(Screen[None]):
 
     @on(PayerReady)
     def _payer_ready(self, event: PayerReady) -> None:
-        # Imported here: the payment flow lives in its own module and pulls in its own
-        # screens; the desk does not need it until a payment is taken.
-        from tui.screens.payment_page import PaymentPageScreen
-
-        self.app.push_screen(PaymentPageScreen(event.payer))
+        self.post_message(FlowStep(StartPayment(event.payer)))
 
     @on(Failed)
     def _failed(self, event: Failed) -> None:
         self.query_one("#desk-home-status", Static).update(Text(event.message))
-        self.notify(event.message, severity="error")
+        self.notify(event.message, severity="error", markup=False)
 
     @on(Worker.StateChanged)
     def _worker_failed(self, event: Worker.StateChanged) -> None:
+        # The app's one handler says what went wrong (never the raw exception); the status
+        # line only says that the last search or lookup did not finish.
         if event.state == WorkerState.ERROR:
-            message = f"Something went wrong: {event.worker.error}"
-            self.query_one("#desk-home-status", Static).update(Text(message))
-            self.notify(message, severity="error")
+            self.query_one("#desk-home-status", Static).update(NOT_FINISHED)
 
     # --- actions ---------------------------------------------------------------------
 

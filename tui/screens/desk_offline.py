@@ -66,7 +66,7 @@ class DeskOfflineScreen(Screen[CheckoutResult | None]):
 
     @property
     def locale(self) -> str:
-        firm = getattr(self.app, "firm", None)
+        firm = self.app.firm
         return firm.locale if firm is not None else "en_US"
 
     def compose(self) -> ComposeResult:

@@ -11,13 +11,13 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.message import Message
-from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input, Select, Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from billing.errors import BillingError
 from billing.values import ClientSummary, PaymentRow, RefundResult, StaffSession
 from models.money import format_money
+from tui.screens import PaydeskScreen
 from tui.screens.desk_common import staff_title, when_text
 from tui.widgets import ScreenTitle, TextField
 from tui.widgets.priority_table import PriorityColumn, PriorityTable
@@ -59,7 +59,7 @@ def status_text(row: PaymentRow) -> str:
     return row.status
 
 
-class DeskPaymentsScreen(Screen[None]):
+class DeskPaymentsScreen(PaydeskScreen):
     """Newest payments first; Enter or r refunds the highlighted one."""
 
     CSS_PATH = "desk_payments.tcss"
@@ -101,7 +101,7 @@ class DeskPaymentsScreen(Screen[None]):
 
     @property
     def locale(self) -> str:
-        firm = getattr(self.app, "firm", None)
+        firm = self.app.firm
         return firm.locale if firm is not None else "en_US"
 
     def _money(self, money) -> str:
@@ -316,7 +316,7 @@ class DeskPaymentsScreen(Screen[None]):
     def _worker_failed(self, event: Worker.StateChanged) -> None:
         if event.state == WorkerState.ERROR:
             self.query_one("#desk-payments-detail", Static).update(
-                Text(f"Could not load: {event.worker.error}")
+                Text("Could not load that. Please try again.")
             )
 
     def action_back(self) -> None:

@@ -57,7 +57,7 @@ class DeskShareScreen(Screen[None]):
 
     @property
     def locale(self) -> str:
-        firm = getattr(self.app, "firm", None)
+        firm = self.app.firm
         return firm.locale if firm is not None else "en_US"
 
     def compose(self) -> ComposeResult:

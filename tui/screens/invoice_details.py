@@ -5,6 +5,7 @@ refunds. Descriptions are shown exactly as written (never as markup)."""
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 from babel.dates import format_date, format_datetime
 from rich.text import Text
@@ -29,10 +30,9 @@ class InvoiceDetailsScreen(PaydeskScreen):
 
     BINDINGS = [Binding("escape", "back", "Back", id="details.back")]
 
+    @dataclass
     class Loaded(Message):
-        def __init__(self, details: InvoiceDetails) -> None:
-            super().__init__()
-            self.details = details
+        details: InvoiceDetails
 
     def __init__(self, payer: Payer, invoice: PayableInvoice) -> None:
         super().__init__()

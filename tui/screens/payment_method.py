@@ -6,6 +6,8 @@ means typing it again. Nothing but the brand and the last four is ever shown aga
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
@@ -29,29 +31,9 @@ from billing.saved_cards import keep_label
 from billing.values import CardChoice, Payer
 from gateway.cards import KeyedCard, check_number
 from gateway.errors import CardNumberInvalid, GatewayError
-from models.money import Money, format_money
+from tui.flow_values import TEST_CARDS, CardChosen, FlowStep, SelectedInvoice, selection_line
 from tui.screens import PaydeskScreen
-from tui.screens.payment_page import SelectedInvoice
 from tui.widgets import CardNumberField, Checkbox, ScreenTitle, TextField, card_label
-
-TEST_CARDS = (
-    ("4242 4242 4242 4242", "succeeds"),
-    ("4000 0000 0000 0002", "declined"),
-    ("4000 0000 0000 9995", "insufficient funds"),
-    ("4000 0000 0000 0069", "expired card"),
-    ("4000 0000 0000 0127", "incorrect CVC"),
-    ("4000 0000 0000 0119", "processing error"),
-    ("4000 0027 6000 3184", "needs authentication"),
-)
-
-
-def selection_line(selection: tuple[SelectedInvoice, ...], locale: str) -> Text:
-    """"Paying 4 invoices · total $1,920.25"."""
-    currency = selection[0].amount.currency
-    total = Money.sum_of((s.amount for s in selection), currency)
-    noun = "invoice" if len(selection) == 1 else "invoices"
-    return Text(f"Paying {len(selection)} {noun} · total {format_money(total, locale)}",
-                style="bold")
 
 
 def parse_expiry(text: str, year_now: int) -> tuple[int, int]:
@@ -85,15 +67,13 @@ class PaymentMethodScreen(PaydeskScreen):
         Binding("delete", "remove_card", "Remove saved card", id="method.remove-card"),
     ]
 
+    @dataclass
     class Choices(Message):
-        def __init__(self, saved: list[CardChoice], readers: list[tuple[str, str]],
-                     saved_problem: str = "", readers_problem: str = "") -> None:
-            super().__init__()
-            self.saved = saved
-            self.readers = readers
-            # Why a list could not be read (Stripe did not answer, say), shown in its place.
-            self.saved_problem = saved_problem
-            self.readers_problem = readers_problem
+        saved: list[CardChoice]
+        readers: list[tuple[str, str]]
+        # Why a list could not be read (Stripe did not answer, say), shown in its place.
+        saved_problem: str = ""
+        readers_problem: str = ""
 
     def __init__(self, payer: Payer, selection: tuple[SelectedInvoice, ...]) -> None:
         super().__init__()
@@ -316,10 +296,8 @@ class PaymentMethodScreen(PaydeskScreen):
         choice = self._choice()
         if choice is None:
             return
-        from tui.screens.review import ReviewScreen
-
         self._handed_on = True
-        self.app.push_screen(ReviewScreen(self.payer, self.selection, choice))
+        self.post_message(FlowStep(CardChosen(self.payer, self.selection, choice)))
 
     # --- removing a saved card -----------------------------------------------------------
 

@@ -12,6 +12,8 @@ charged.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from rich.text import Text
 from textual import events, on, work
 from textual.app import ComposeResult
@@ -22,13 +24,13 @@ from textual.widgets import Button, DataTable, Footer, Input, Static
 
 from billing.values import BalanceChange, PayableInvoice, Payer
 from models.money import Money, format_amount_plain, format_money
+from tui.flow_values import FlowStep, InvoicesChosen, SelectedInvoice
 from tui.screens import PaydeskScreen
 from tui.screens.payment_rows import (
     HEADER_SORTS,
     SORT_ORDER,
     SORTS,
     PageRow,
-    SelectedInvoice,
     amount_of_row,
     column_header,
     columns_for,
@@ -40,7 +42,7 @@ from tui.screens.payment_rows import (
 )
 from tui.widgets import AmountField, InvoiceTable, ScreenTitle
 
-__all__ = ["PaymentPageScreen", "SelectedInvoice", "back_to_page"]
+__all__ = ["PaymentPageScreen"]
 
 # How often a page on screen reads its balances again (besides whenever it is shown again).
 REFRESH_SECONDS = 20.0
@@ -70,10 +72,9 @@ class PaymentPageScreen(PaydeskScreen):
         Binding("ctrl+o", "leave", "Sign out", show=False, id="payment.leave"),
     ]
 
+    @dataclass
     class Loaded(Message):
-        def __init__(self, invoices: list[PayableInvoice]) -> None:
-            super().__init__()
-            self.invoices = invoices
+        invoices: list[PayableInvoice]
 
     def __init__(self, payer: Payer) -> None:
         super().__init__()
@@ -479,10 +480,8 @@ class PaymentPageScreen(PaydeskScreen):
         if not chosen:
             self.notify("Tick at least one invoice to pay.", severity="warning", markup=False)
             return
-        from tui.screens.payment_method import PaymentMethodScreen
-
         self.query_one("#payment-changes", Static).display = False
-        self.app.push_screen(PaymentMethodScreen(self.payer, chosen))
+        self.post_message(FlowStep(InvoicesChosen(self.payer, chosen)))
 
     @on(Button.Pressed, "#payment-leave")
     def action_leave(self) -> None:
@@ -491,16 +490,3 @@ class PaymentPageScreen(PaydeskScreen):
         else:
             self.app.wipe_session()
 
-
-def back_to_page(app, changes: tuple[BalanceChange, ...]) -> bool:
-    """After a refusal because balances changed: close the flow's screens down to the
-    payment page, which reads the balances again and says what changed. False when there is
-    no payment page to go back to."""
-    pages = [s for s in app.screen_stack if isinstance(s, PaymentPageScreen)]
-    if not pages:
-        return False
-    page = pages[-1]
-    page.balances_changed(changes)
-    while app.screen_stack[-1] is not page:
-        app.pop_screen()
-    return True

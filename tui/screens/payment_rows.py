@@ -45,14 +45,6 @@ LARGEST_CHARGE_MINOR = 99_999_999
 HEADER_SORTS = {"number": "number", "case": "case", "due": "due", "balance": "balance"}
 
 
-@dataclass(frozen=True)
-class SelectedInvoice:
-    """One invoice the payer chose to pay, and how much."""
-
-    invoice: PayableInvoice
-    amount: Money
-
-
 @dataclass
 class PageRow:
     """The page's state for one invoice: ticked or not, what is typed, what it means."""

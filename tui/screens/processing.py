@@ -5,6 +5,7 @@ through a message, so the screen never freezes."""
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 from rich.text import Text
 from textual import on, work
@@ -15,9 +16,15 @@ from textual.widgets import Button, DataTable, Footer, Select, Static
 
 from billing.errors import BalancesChanged
 from billing.values import BalanceChange, CardChoice, CheckoutResult, Payer, ProgressEvent
+from tui.flow_values import (
+    READER_TEST_CARDS,
+    BalancesMoved,
+    FlowStep,
+    PaymentFinished,
+    SelectedInvoice,
+    selection_line,
+)
 from tui.screens import PaydeskScreen
-from tui.screens.payment_method import TEST_CARDS, selection_line
-from tui.screens.payment_page import SelectedInvoice, back_to_page
 from tui.widgets import ScreenTitle, amount_cell, money_text
 
 STATUS_WORDS = {
@@ -32,9 +39,6 @@ STATUS_WORDS = {
     "failed": ("failed", "bold red"),
     "tap": ("tap the card now", "bold yellow"),
 }
-# Test mode on the sandbox only: a phone tapped on the simulated reader (a wallet tap, which
-# the reader cannot keep, so each invoice is tapped). Stripe's own test mode has no wallets.
-READER_TEST_CARDS = (*TEST_CARDS, ("4000 0000 0000 7775", "Apple Pay (sandbox only)"))
 _STEP = re.compile(r"\((\d+) of (\d+)\)$")
 
 
@@ -44,26 +48,23 @@ class ProcessingScreen(PaydeskScreen):
     # The kiosk's idle timer waits for a payment in flight (PaydeskApp._check_idle).
     HOLDS_SESSION = True
 
+    @dataclass
     class Progress(Message):
-        def __init__(self, event: ProgressEvent) -> None:
-            super().__init__()
-            self.event = event
+        event: ProgressEvent
 
+    @dataclass
     class Done(Message):
-        def __init__(self, result: CheckoutResult) -> None:
-            super().__init__()
-            self.result = result
+        result: CheckoutResult
 
     class Stopped(Message):
         """desk.pay raised before anything was charged (a rule was broken)."""
 
+    @dataclass
     class Refused(Message):
         """Balances changed since the payer chose: nothing was reserved or charged."""
 
-        def __init__(self, changes: tuple[BalanceChange, ...], message: str) -> None:
-            super().__init__()
-            self.changes = changes
-            self.message = message
+        changes: tuple[BalanceChange, ...]
+        message: str
 
     def __init__(self, payer: Payer, selection: tuple[SelectedInvoice, ...],
                  card: CardChoice) -> None:
@@ -166,15 +167,12 @@ class ProcessingScreen(PaydeskScreen):
 
     @on(Done)
     def _done(self, message: Done) -> None:
-        from tui.screens.result import ResultScreen
-
-        self.app.switch_screen(ResultScreen(self.payer, message.result, self.selection))
+        self.post_message(FlowStep(PaymentFinished(self.payer, self.selection, message.result)))
 
     @on(Refused)
     def _refused(self, message: Refused) -> None:
-        if not back_to_page(self.app, message.changes):
-            self.notify(message.message, severity="error", markup=False)
-            self.dismiss()
+        self.post_message(FlowStep(BalancesMoved(message.changes, message.message,
+                                                 close_screen=True)))
 
     @on(Stopped)
     def _stopped(self) -> None:

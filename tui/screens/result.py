@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
+from dataclasses import dataclass
 from pathlib import Path
 
 import platformdirs
@@ -23,8 +24,8 @@ from billing.plurals import plural, statement_sentence
 from billing.receipts import write_new_file
 from billing.values import CheckoutResult, Payer, TransactionResult
 from models.money import format_money
+from tui.flow_values import BackToList, FlowStep, PaymentDone, PayOthers, SelectedInvoice
 from tui.screens import PaydeskScreen
-from tui.screens.payment_page import PaymentPageScreen, SelectedInvoice
 from tui.widgets import ScreenTitle, TextField, amount_cell, card_label
 
 
@@ -73,27 +74,23 @@ class ResultScreen(PaydeskScreen):
         Binding("escape", "back", "Back", id="result.back"),
     ]
 
+    @dataclass
     class Receipt(Message):
-        def __init__(self, reference: str, text: str) -> None:
-            super().__init__()
-            self.reference = reference
-            self.text = text
+        reference: str
+        text: str
 
+    @dataclass
     class Saved(Message):
-        def __init__(self, path: str) -> None:
-            super().__init__()
-            self.path = path
+        path: str
 
+    @dataclass
     class Emailed(Message):
-        def __init__(self, reference: str, to: str) -> None:
-            super().__init__()
-            self.reference = reference
-            self.to = to
+        reference: str
+        to: str
 
+    @dataclass
     class NotEmailed(Message):
-        def __init__(self, reason: str) -> None:
-            super().__init__()
-            self.reason = reason
+        reason: str
 
     def __init__(self, payer: Payer, result: CheckoutResult,
                  selection: tuple[SelectedInvoice, ...]) -> None:
@@ -382,29 +379,11 @@ class ResultScreen(PaydeskScreen):
             return ()
         return tuple(s for s in self.selection if s.invoice.invoice_id not in failed)
 
-    def _back_to_page(self, *, reload: bool) -> PaymentPageScreen | None:
-        """Pop the flow's screens until the payment page is on top. After a payment it
-        reloads (new balances); after a failure it keeps what the payer had set."""
-        stack = self.app.screen_stack
-        if not any(isinstance(s, PaymentPageScreen) for s in stack):
-            return None
-        while not isinstance(self.app.screen_stack[-1], PaymentPageScreen):
-            self.app.pop_screen()
-        page = self.app.screen_stack[-1]
-        if reload:
-            page.reload()
-        return page
-
     @on(Button.Pressed, "#result-done")
     def action_done(self) -> None:
         if not self.succeeded:
             return
-        if self.payer.kind == "staff":
-            page = self._back_to_page(reload=False)
-            if page is not None:
-                self.app.pop_screen()
-        else:
-            self.app.wipe_session()
+        self.post_message(FlowStep(PaymentDone(self.payer)))
 
     @on(Button.Pressed, "#result-another")
     def _another(self) -> None:
@@ -416,13 +395,10 @@ class ResultScreen(PaydeskScreen):
         others = self._others()
         if not others:
             return
-        from tui.screens.payment_method import PaymentMethodScreen
-
-        self._back_to_page(reload=False)
-        self.app.push_screen(PaymentMethodScreen(self.payer, others))
+        self.post_message(FlowStep(PayOthers(self.payer, others)))
 
     @on(Button.Pressed, "#result-back")
     def action_back(self) -> None:
         if self.succeeded:
             return
-        self._back_to_page(reload=False)
+        self.post_message(FlowStep(BackToList()))

@@ -3,7 +3,7 @@ statement, how many there will be, the total, and the card. Pay or go back."""
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 from rich.text import Text
 from textual import on, work
@@ -18,8 +18,8 @@ from billing.errors import BillingError
 from billing.plurals import statement_sentence
 from billing.values import BalanceChange, CardChoice, Payer
 from models.money import Money, format_money
+from tui.flow_values import BalancesMoved, FlowStep, PayConfirmed, SelectedInvoice
 from tui.screens import PaydeskScreen
-from tui.screens.payment_page import SelectedInvoice, back_to_page
 from tui.widgets import ScreenTitle, TextField, amount_cell
 
 
@@ -35,17 +35,15 @@ class ReviewScreen(PaydeskScreen):
         Binding("escape", "back", "Back", id="review.back"),
     ]
 
+    @dataclass
     class Descriptors(Message):
-        def __init__(self, descriptors: dict[str, str]) -> None:
-            super().__init__()
-            self.descriptors = descriptors
+        descriptors: dict[str, str]
 
+    @dataclass
     class BalancesChanged(Message):
         """Checked before Pay is offered: a balance no longer covers its amount."""
 
-        def __init__(self, changes: tuple[BalanceChange, ...]) -> None:
-            super().__init__()
-            self.changes = changes
+        changes: tuple[BalanceChange, ...]
 
     def __init__(self, payer: Payer, selection: tuple[SelectedInvoice, ...],
                  card: CardChoice) -> None:
@@ -135,9 +133,9 @@ class ReviewScreen(PaydeskScreen):
 
     @on(BalancesChanged)
     def _balances_changed(self, message: BalancesChanged) -> None:
-        if not back_to_page(self.app, message.changes):
-            self.notify("A balance changed since you chose the amounts: go back and check.",
-                        severity="error", markup=False)
+        self.post_message(FlowStep(BalancesMoved(
+            message.changes,
+            "A balance changed since you chose the amounts: go back and check.")))
 
     @on(Input.Submitted, "#review-email")
     def _email_entered(self) -> None:
@@ -172,9 +170,7 @@ class ReviewScreen(PaydeskScreen):
                 return
             payer = replace(payer, email=address)
         self._ready = False  # one press, one payment
-        from tui.screens.processing import ProcessingScreen
-
-        self.app.switch_screen(ProcessingScreen(payer, self.selection, self.card))
+        self.post_message(FlowStep(PayConfirmed(payer, self.selection, self.card)))
 
     @on(Button.Pressed, "#review-back")
     def action_back(self) -> None:

@@ -19,9 +19,8 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 from textual.worker import Worker, WorkerState
 
-from billing.errors import SignInFailed, StaffLocked
+from billing.errors import BillingError, SignInFailed, StaffLocked
 from billing.values import StaffSession
-from models.demo import DEMO_STAFF
 from tui.widgets import TextField
 
 
@@ -72,11 +71,8 @@ class StaffSignInScreen(ModalScreen[StaffSession | None]):
                 yield Button("Cancel", id="staff-sign-in-cancel")
 
     def _demo_hint(self) -> str:
-        demo = getattr(self.app, "demo_sign_ins", False)
-        if not demo:
-            return ""
-        pairs = demo if not isinstance(demo, bool) else [(n, p) for n, _r, p in DEMO_STAFF]
-        return "Demo sign-ins: " + ", ".join(f"{name} / {pin}" for name, pin in pairs)
+        hints = self.app.demo_hints
+        return hints.staff if hints is not None else ""
 
     # --- input -----------------------------------------------------------------------
 
@@ -130,7 +126,12 @@ class StaffSignInScreen(ModalScreen[StaffSession | None]):
     def _worker_failed(self, event: Worker.StateChanged) -> None:
         if event.state == WorkerState.ERROR:
             self.query_one("#staff-sign-in-submit", Button).disabled = False
-            self._show(f"Sign-in is not available: {event.worker.error}", error=True)
+            error = event.worker.error
+            # Billing's own errors are written for the person at the desk; anything else is
+            # logged by the app, never shown as an exception's text.
+            reason = error.message if isinstance(error, BillingError) else (
+                "something went wrong. Please try again in a moment.")
+            self._show(f"Sign-in is not available: {reason}", error=True)
 
     def _show(self, message: str, *, error: bool = False, locked: bool = False) -> None:
         box = self.query_one("#staff-sign-in-message", Static)

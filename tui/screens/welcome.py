@@ -4,6 +4,8 @@ The way to the staff screens always goes through the staff sign-in (a PIN)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
@@ -14,6 +16,7 @@ from textual.widgets import Button, Footer, Input, Static
 
 from billing.errors import BillingError
 from billing.values import PayableInvoice, Payer
+from tui.flow_values import FlowStep, StartPayment
 from tui.screens import PaydeskScreen
 from tui.widgets import ScreenTitle, TextField
 
@@ -36,16 +39,14 @@ class WelcomeScreen(PaydeskScreen):
         Binding("escape", "clear_code", "Clear the code", show=False, id="welcome.clear_code"),
     ]
 
+    @dataclass
     class CodeOpened(Message):
-        def __init__(self, payer: Payer, invoice: PayableInvoice) -> None:
-            super().__init__()
-            self.payer = payer
-            self.invoice = invoice
+        payer: Payer
+        invoice: PayableInvoice
 
+    @dataclass
     class CodeRefused(Message):
-        def __init__(self, reason: str) -> None:
-            super().__init__()
-            self.reason = reason
+        reason: str
 
     def compose(self) -> ComposeResult:
         firm = self.app.firm
@@ -65,12 +66,8 @@ class WelcomeScreen(PaydeskScreen):
                     placeholder="e.g. LINK-1234", id="payment-code", max_length=64, compact=True
                 )
                 yield Static(CODE_HELP, id="welcome-code-message")
-            if getattr(self.app, "demo_sign_ins", False):
-                yield Static(
-                    "Demo: sign in as dana.whitfield@example.com / demo-dana, or use "
-                    "code LINK-1013. Staff: Front Desk 2468, Avery Admin 1357.",
-                    id="welcome-demo",
-                )
+            if self.app.demo_hints is not None:
+                yield Static(self.app.demo_hints.welcome, id="welcome-demo")
             with Horizontal(id="welcome-staff-row"):
                 yield Button("Staff", id="staff", variant="default", compact=True)
         yield Footer()
@@ -138,10 +135,8 @@ class WelcomeScreen(PaydeskScreen):
 
     @on(CodeOpened)
     def _code_opened(self, message: CodeOpened) -> None:
-        from tui.screens.payment_page import PaymentPageScreen
-
         self.reset()
-        self.app.push_screen(PaymentPageScreen(message.payer))
+        self.post_message(FlowStep(StartPayment(message.payer)))
 
     def _code_message(self, text: str, *, error: bool) -> None:
         label = self.query_one("#welcome-code-message", Static)

@@ -8,20 +8,21 @@ the invoice it was typed for, never on the next one. Enter hands the focus back 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from textual.message import Message
 
 from tui.widgets.fields import TextField
 
 
 class AmountField(TextField):
+    @dataclass
     class Typed(Message):
         """The payer changed the amount of invoice `key` to `text`."""
 
-        def __init__(self, field: AmountField, key: str, text: str) -> None:
-            super().__init__()
-            self.field = field
-            self.key = key
-            self.text = text
+        field: AmountField
+        key: str
+        text: str
 
         @property
         def control(self) -> AmountField:

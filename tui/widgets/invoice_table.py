@@ -4,6 +4,8 @@ decides what it means."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from textual import events
 from textual.binding import Binding
 from textual.message import Message
@@ -16,19 +18,17 @@ class InvoiceTable(DataTable):
         Binding("enter", "edit", "Amount", id="invoices.edit"),
     ]
 
+    @dataclass
     class Toggle(Message):
         """Tick or untick the invoice of this row."""
 
-        def __init__(self, row_key: str) -> None:
-            super().__init__()
-            self.row_key = row_key
+        row_key: str
 
+    @dataclass
     class Edit(Message):
         """The payer wants to type the amount of this row."""
 
-        def __init__(self, row_key: str) -> None:
-            super().__init__()
-            self.row_key = row_key
+        row_key: str
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id, cursor_type="row", zebra_stripes=True)

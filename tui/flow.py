@@ -1,0 +1,100 @@
+"""The client payment flow's coordinator: invoices -> card -> review -> paying -> result.
+
+Each screen of the flow does its own job and reports what the payer did as a step
+(tui.flow_values); the steps bubble up to the app, which hands them to its `PaymentFlow`.
+The flow alone knows the order of the screens, owns what the payer chose (`selection`), and
+takes the payer back to fresh balances when the engine refuses because they changed."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from billing.values import Payer
+from tui.flow_values import (
+    BackToList,
+    BalancesMoved,
+    CardChosen,
+    InvoicesChosen,
+    PayConfirmed,
+    PaymentDone,
+    PaymentFinished,
+    PayOthers,
+    Selection,
+    StartPayment,
+    Step,
+)
+from tui.screens.payment_method import PaymentMethodScreen
+from tui.screens.payment_page import PaymentPageScreen
+from tui.screens.processing import ProcessingScreen
+from tui.screens.result import ResultScreen
+from tui.screens.review import ReviewScreen
+
+if TYPE_CHECKING:
+    from textual.app import App
+
+
+class PaymentFlow:
+    """Pushes each screen of the client payment flow and receives what it reports."""
+
+    def __init__(self, app: App) -> None:
+        self.app = app
+        self.payer: Payer | None = None
+        # What the payer chose to pay, as the flow last heard it (empty before any choice).
+        self.selection: Selection = ()
+
+    def handle(self, step: Step) -> None:
+        match step:
+            case StartPayment(payer=payer, replace=replace):
+                self.payer, self.selection = payer, ()
+                page = PaymentPageScreen(payer)
+                if replace:
+                    self.app.switch_screen(page)
+                else:
+                    self.app.push_screen(page)
+            case InvoicesChosen(payer=payer, selection=selection):
+                self.payer, self.selection = payer, selection
+                self.app.push_screen(PaymentMethodScreen(payer, selection))
+            case CardChosen(payer=payer, selection=selection, card=card):
+                self.selection = selection
+                self.app.push_screen(ReviewScreen(payer, selection, card))
+            case PayConfirmed(payer=payer, selection=selection, card=card):
+                self.selection = selection
+                self.app.switch_screen(ProcessingScreen(payer, selection, card))
+            case PaymentFinished(payer=payer, selection=selection, result=result):
+                self.app.switch_screen(ResultScreen(payer, result, selection))
+            case BalancesMoved():
+                self._balances_moved(step)
+            case PayOthers(payer=payer, others=others):
+                self.selection = others
+                self.back_to_page()
+                self.app.push_screen(PaymentMethodScreen(payer, others))
+            case BackToList():
+                self.back_to_page()
+            case PaymentDone(payer=payer):
+                if payer.kind == "staff":
+                    if self.back_to_page() is not None:
+                        self.app.pop_screen()  # the page too: back to the front desk
+                else:
+                    self.app.wipe_session()  # type: ignore[attr-defined]
+
+    def back_to_page(self) -> PaymentPageScreen | None:
+        """Close the flow's screens down to the payment page (None when there is none)."""
+        pages = [s for s in self.app.screen_stack if isinstance(s, PaymentPageScreen)]
+        if not pages:
+            return None
+        page = pages[-1]
+        while self.app.screen_stack[-1] is not page:
+            self.app.pop_screen()
+        return page
+
+    def _balances_moved(self, step: BalancesMoved) -> None:
+        """Nothing was charged: back to the payment page, which reads the balances again
+        and says which invoice changed and how. Without a page, say so where the payer is."""
+        pages = [s for s in self.app.screen_stack if isinstance(s, PaymentPageScreen)]
+        if pages:
+            pages[-1].balances_changed(step.changes)
+            self.back_to_page()
+            return
+        self.app.notify(step.message, severity="error", markup=False)
+        if step.close_screen:
+            self.app.pop_screen()
