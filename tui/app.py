@@ -245,7 +245,9 @@ class PaydeskApp(App[None]):
             self.notify(str(error), severity="error", markup=False)
         else:
             self.log.error(f"worker {event.worker.name!r} failed: {type(error).__name__}")
-            self.notify(UNEXPECTED_ERROR, severity="error", markup=False)
+            node = event.worker.node
+            own = node.WORKER_FAILED if isinstance(node, PaydeskScreen | PaydeskModal) else None
+            self.notify(own or UNEXPECTED_ERROR, severity="error", markup=False)
 
     # --- the kiosk's idle timer ---------------------------------------------------------
 

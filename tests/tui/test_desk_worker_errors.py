@@ -63,3 +63,38 @@ async def test_a_failed_staff_sign_in_shows_plain_words_not_the_exception():
         text = str(app.screen.query_one("#staff-sign-in-message", Static).render())
         assert "Sign-in is not available" in text
         assert "secret detail" not in text and "10.0.0.5" not in text
+
+
+async def test_a_desk_dialog_reports_its_failed_worker_through_the_app_in_its_own_words():
+    """The staff sign-in dialog hands its failed worker to the app's one handler, which
+    says what the dialog means (not the general "nothing was changed") exactly once; the
+    dialog only puts itself back in order."""
+
+    class BrokenDesk(FakeDesk):
+        def sign_in_staff(self, name, pin):
+            raise RuntimeError(RAW)
+
+    desk = BrokenDesk()
+    app = PaydeskApp(desk, mode="desk", firm=desk.firm(), clock=lambda: NOW)
+    app.cursor_blink = False
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        dialog = StaffSignInScreen()
+        app.push_screen(dialog)
+        await settle(pilot)
+        for key in "Front":
+            await pilot.press(key)
+        await pilot.press("enter")
+        for key in "2468":
+            await pilot.press(key)
+        await pilot.press("enter")
+        messages: list[str] = []
+        for _ in range(60):
+            await settle(pilot)
+            messages = [n.message for n in app._notifications]
+            if messages:
+                break
+        assert messages == [StaffSignInScreen.WORKER_FAILED]
+        assert not dialog.query_one("#staff-sign-in-submit").disabled
+        text = screen_text(app)
+        assert "/var/run/db" not in text and "boom" not in text and "OperationalError" not in text

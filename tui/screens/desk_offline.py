@@ -11,13 +11,13 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
-from textual.screen import Screen
 from textual.widgets import Button, ContentSwitcher, Footer, Input, Label, Select, Static
-from textual.worker import Worker, WorkerState
+from textual.worker import Worker
 
 from billing.errors import BillingError
 from billing.values import CheckoutResult, ClientSummary, PayableInvoice, StaffSession
 from models.money import AmountError, Money, format_money, parse_amount
+from tui.screens import PaydeskScreen
 from tui.screens.desk_common import staff_title
 from tui.widgets import ScreenTitle, TextField
 
@@ -37,7 +37,7 @@ class OfflinePlan:
         return Money.sum_of((m for _i, m in self.amounts), currency)
 
 
-class DeskOfflineScreen(Screen[CheckoutResult | None]):
+class DeskOfflineScreen(PaydeskScreen[CheckoutResult | None]):
     """One amount field per invoice: leave it empty to leave that invoice alone."""
 
     CSS_PATH = "desk_offline.tcss"
@@ -239,10 +239,11 @@ class DeskOfflineScreen(Screen[CheckoutResult | None]):
     def _failed(self, event: Failed) -> None:
         self._show_result(Text.assemble(("Not recorded: ", "bold"), event.message))
 
-    @on(Worker.StateChanged)
-    def _worker_failed(self, event: Worker.StateChanged) -> None:
-        if event.state == WorkerState.ERROR and self.plan is not None:
-            self._show_result(Text("Not recorded: something went wrong. Check the payments list."))
+    WORKER_FAILED = "Not recorded: something went wrong. Check the payments list."
+
+    def worker_failed(self, worker: Worker) -> None:
+        if self.plan is not None:
+            self._show_result(Text(self.WORKER_FAILED))
 
     def _show_result(self, text: Text) -> None:
         self.query_one("#desk-offline-outcome", Static).update(text)

@@ -10,13 +10,13 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
-from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
 from billing.errors import BillingError
+from tui.screens import PaydeskModal
 
 
-class DeskReceiptScreen(ModalScreen[None]):
+class DeskReceiptScreen(PaydeskModal[None]):
     """Shows `text` literally; p saves it as text, s as PDF (in the downloads folder)."""
 
     CSS_PATH = "desk_receipt.tcss"

@@ -14,13 +14,13 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
-from textual.screen import ModalScreen
 from textual.widgets import Button, ContentSwitcher, Input, Label, Static
-from textual.worker import Worker, WorkerState
+from textual.worker import Worker
 
 from billing.errors import BillingError
 from billing.values import PaymentRow, RefundResult, StaffSession
 from models.money import AmountError, Money, format_amount_plain, format_money, parse_amount
+from tui.screens import PaydeskModal
 from tui.widgets import TextField
 
 
@@ -33,7 +33,7 @@ class RefundPlan:
     reason: str
 
 
-class DeskRefundScreen(ModalScreen[list[RefundResult] | None]):
+class DeskRefundScreen(PaydeskModal[list[RefundResult] | None]):
     """Refund `rows[0]`, or every row of a checkout when `whole_checkout`."""
 
     CSS_PATH = "desk_refund.tcss"
@@ -251,15 +251,11 @@ class DeskRefundScreen(ModalScreen[list[RefundResult] | None]):
     def _failed(self, event: Failed) -> None:
         self._show_result(Text.assemble(("Not refunded: ", "bold"), event.message))
 
-    @on(Worker.StateChanged)
-    def _worker_failed(self, event: Worker.StateChanged) -> None:
-        if event.state == WorkerState.ERROR:
-            self._show_result(
-                Text(
-                    "The refund could not be completed and its outcome is unknown; "
-                    "reconciliation will settle it. Check the payments list."
-                )
-            )
+    WORKER_FAILED = ("The refund could not be completed and its outcome is unknown; "
+                     "reconciliation will settle it. Check the payments list.")
+
+    def worker_failed(self, worker: Worker) -> None:
+        self._show_result(Text(self.WORKER_FAILED))
 
     def _show_result(self, text: Text) -> None:
         self.query_one("#desk-refund-outcome", Static).update(text)

@@ -13,12 +13,12 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
-from textual.screen import Screen
 from textual.widgets import Footer, Label, Static
-from textual.worker import Worker, WorkerState
+from textual.worker import Worker
 
 from billing.errors import BillingError
 from billing.values import FirmInfo, StaffSession
+from tui.screens import PaydeskScreen
 from tui.screens.desk_common import staff_title
 from tui.widgets import ScreenTitle, Switch
 
@@ -29,7 +29,7 @@ SWITCHES = (
 )
 
 
-class DeskSettingsScreen(Screen[None]):
+class DeskSettingsScreen(PaydeskScreen[None]):
     CSS_PATH = "desk_settings.tcss"
     AUTO_FOCUS = "#desk-settings-online"
     BINDINGS = [
@@ -141,9 +141,8 @@ class DeskSettingsScreen(Screen[None]):
         if self.firm is not None:
             self.post_message(self.FirmLoaded(self.firm))
 
-    @on(Worker.StateChanged)
-    def _worker_failed(self, event: Worker.StateChanged) -> None:
-        if event.state == WorkerState.ERROR and self.firm is not None:
+    def worker_failed(self, worker: Worker) -> None:
+        if self.firm is not None:  # the switches show the settings as they still are
             self.post_message(self.FirmLoaded(self.firm))
 
     def action_back(self) -> None:

@@ -11,13 +11,13 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
-from textual.screen import Screen
 from textual.widgets import Button, DataTable, Footer, Input, Static
-from textual.worker import Worker, WorkerState
+from textual.worker import Worker
 
 from billing.errors import BillingError
 from billing.values import ClientSummary, PayableInvoice, ShareResult, StaffSession
 from models.money import format_money
+from tui.screens import PaydeskScreen
 from tui.screens.desk_common import fill_table, staff_title
 from tui.widgets import RadioButton, RadioSet, ScreenTitle, TextField
 
@@ -30,7 +30,7 @@ CHANNELS = (
 )
 
 
-class DeskShareScreen(Screen[None]):
+class DeskShareScreen(PaydeskScreen[None]):
     """Pick the invoice, the channel and (email, text) the recipient, then Share."""
 
     CSS_PATH = "desk_share.tcss"
@@ -187,10 +187,8 @@ class DeskShareScreen(Screen[None]):
             Text.assemble(("Not shared: ", "bold"), event.message)
         )
 
-    @on(Worker.StateChanged)
-    def _worker_failed(self, event: Worker.StateChanged) -> None:
-        if event.state == WorkerState.ERROR:
-            self.query_one("#desk-share-go", Button).disabled = False
+    def worker_failed(self, worker: Worker) -> None:
+        self.query_one("#desk-share-go", Button).disabled = False
 
     @on(Button.Pressed, "#desk-share-back")
     def action_back(self) -> None:

@@ -15,12 +15,12 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
-from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
-from textual.worker import Worker, WorkerState
+from textual.worker import Worker
 
 from billing.errors import BillingError, SignInFailed, StaffLocked
 from billing.values import StaffSession
+from tui.screens import PaydeskModal
 from tui.widgets import TextField
 
 
@@ -33,7 +33,7 @@ def locked_text(until: dt.datetime | None) -> str:
     return f"Locked until {until:%H:%M}: too many wrong PINs."
 
 
-class StaffSignInScreen(ModalScreen[StaffSession | None]):
+class StaffSignInScreen(PaydeskModal[StaffSession | None]):
     """Name + PIN. Five wrong PINs lock the staff member; the screen says until when."""
 
     CSS_PATH = "staff_sign_in.tcss"
@@ -122,16 +122,15 @@ class StaffSignInScreen(ModalScreen[StaffSession | None]):
         self._show(event.message, error=True, locked=event.locked)
         pin.focus()
 
-    @on(Worker.StateChanged)
-    def _worker_failed(self, event: Worker.StateChanged) -> None:
-        if event.state == WorkerState.ERROR:
-            self.query_one("#staff-sign-in-submit", Button).disabled = False
-            error = event.worker.error
-            # Billing's own errors are written for the person at the desk; anything else is
-            # logged by the app, never shown as an exception's text.
-            reason = error.message if isinstance(error, BillingError) else (
-                "something went wrong. Please try again in a moment.")
-            self._show(f"Sign-in is not available: {reason}", error=True)
+    WORKER_FAILED = "Sign-in is not available: something went wrong. Please try again."
+
+    def worker_failed(self, worker: Worker) -> None:
+        self.query_one("#staff-sign-in-submit", Button).disabled = False
+        error = worker.error
+        # Billing's own errors are written for the person at the desk; anything else is
+        # logged by the app, never shown as an exception's text.
+        self._show(f"Sign-in is not available: {error.message}"
+                   if isinstance(error, BillingError) else self.WORKER_FAILED, error=True)
 
     def _show(self, message: str, *, error: bool = False, locked: bool = False) -> None:
         box = self.query_one("#staff-sign-in-message", Static)
