@@ -289,14 +289,7 @@ def build_confirmation(checkout_id: int, *, sender: str | None = None) -> EmailM
     Paydesk's default SMTP sender). Raises BillingError for an unknown checkout, one with
     no captured or recorded payment, or a code holder's checkout with no address.
     """
-    checkout = (
-        Checkout.select(Checkout, Firm, Client)
-        .join(Firm, on=(Checkout.firm == Firm.id))
-        .switch(Checkout).join(Client, on=(Checkout.client == Client.id))
-        .where(Checkout.id == checkout_id).first()
-    )
-    if checkout is None:
-        raise BillingError(f"No checkout {checkout_id}")
+    checkout = _checkout_row(checkout_id)
     lines = _lines(checkout)
     if not lines:
         raise BillingError(
