@@ -8,200 +8,30 @@ at any point leaves a checkout that `billing.reconcile` can drive to a final sta
 
 from __future__ import annotations
 
-import os
-import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from dataclasses import dataclass
 
 from billing import lease, ledger, saved_cards
-from billing.errors import (
-    AmountRejected,
-    BalancesChanged,
-    BillingError,
-    NotAllowed,
-    PaymentsDisabled,
-)
-from billing.plurals import plural
-from billing.reservations import balance_change, check_reservable, held_minor
-from billing.values import BalanceChange, CardChoice, CheckoutResult, Payer, ProgressEvent
+from billing.crash_points import crash_point
+from billing.failure_wording import failure_message
+from billing.keys import new_key
+from billing.outcomes import Outcome, outcome_of_error
+from billing.reader_taps import ReaderTaps, taps_needed
+from billing.stripe_requests import authorize_request
+from billing.values import CardChoice, CheckoutResult, ProgressEvent
 from gateway import errors as gw
 from gateway.cards import brand_of
 from gateway.values import NoReusableCard
-from models.db import for_update, write_transaction
+from models.db import write_transaction
 from models.firm import Client, utcnow
-from models.invoices import Invoice
-from models.money import Money
 from models.payments import Checkout, InvoicePayment
-from models.queries import payable_invoices
 
-# Test hook for the crash-point tests: when PAYDESK_CRASH_AT names a step, the process
-# exits (no clean-up, like a power cut) right after that step. Read once, at import.
-CRASH_AT = os.environ.get("PAYDESK_CRASH_AT", "")
-STEPS = ("reserved", "customer", "card", "authorizing", "authorize-returned", "authorized",
-         "capturing", "capture-returned", "recorded", "cancelling", "cancel-returned")
 AUTHORIZE_CONCURRENCY = 4
 READER_TIMEOUT_SECONDS = 60.0
 CARD_METHODS = {"keyed": "card_keyed", "saved": "card_saved", "reader": "card_reader"}
 
 
-def crash_point(step: str) -> None:
-    if CRASH_AT == step:
-        os._exit(70)
-
-
-def new_key(purpose: str) -> str:
-    """A fresh idempotency key; stored before the call it keys."""
-    return f"paydesk-{purpose}-{uuid.uuid4().hex}"
-
-
-def reserve(payer: Payer, amounts: Mapping[int, Money], *, method: str, terminal: str,
-            today) -> int:
-    """Check every rule and write the checkout and its invoice payments as pending, with
-    their idempotency keys, in one short write transaction. Returns the checkout id;
-    raises a BillingError (and changes nothing) when a rule is broken."""
-    if not amounts:
-        raise BillingError("Choose at least one invoice to pay.")
-    client = Client.get_or_none(Client.id == payer.client_id)
-    if client is None:
-        raise NotAllowed("There is no such client.")
-    firm = client.firm
-    card = method.startswith("card_")
-    if card and not firm.online_payments_enabled:
-        raise PaymentsDisabled(f"{firm.name} does not take online payments at the moment.")
-    if card and len(amounts) > 1 and not firm.multi_invoice_payments_enabled:
-        raise PaymentsDisabled("Pay one invoice at a time: paying several invoices at once "
-                               "is switched off for this firm.")
-    if payer.kind == "code":
-        allowed = {payer.code_invoice_id}
-    else:
-        allowed = {i.invoice_id for i in payable_invoices(client.id, today=today)}
-    ids = sorted(amounts)
-    for invoice_id in ids:
-        if invoice_id not in allowed:
-            row = Invoice.get_or_none(Invoice.id == invoice_id)
-            if row is None or row.client_id != client.id:
-                raise NotAllowed("That invoice cannot be paid here.")
-            if (payer.kind != "code" and row.status == "issued"
-                    and row.paid_minor >= row.total_minor):
-                continue  # paid meanwhile: reported below with every other balance change
-            raise NotAllowed("That invoice cannot be paid here." if payer.kind == "code"
-                             else f"{row.number} cannot be paid here.")
-    with write_transaction():
-        # Lock in id order, so two checkouts over the same invoices cannot deadlock.
-        invoices = {
-            i.id: i
-            for i in for_update(Invoice.select().where(Invoice.id.in_(ids)).order_by(Invoice.id))
-        }
-        held = held_minor(ids)
-        changes: list[BalanceChange] = []
-        reasons: list[str] = []
-        for invoice_id in ids:
-            invoice = invoices[invoice_id]
-            if invoice.status != "issued" or invoice.client_id != client.id:
-                raise NotAllowed(f"{invoice.number} cannot be paid here.")
-            try:
-                check_reservable(invoice, amounts[invoice_id], held.get(invoice_id, 0),
-                                 card=card, locale=firm.locale)
-            except AmountRejected as exc:
-                # A balance that changed since the payer chose (paid, or being paid,
-                # elsewhere) is collected, so that every such invoice is named at once.
-                change = balance_change(invoice, amounts[invoice_id], held.get(invoice_id, 0))
-                if change is None:
-                    raise
-                changes.append(change)
-                reasons.append("nothing is left to pay: it is paid"
-                               if change.nothing_left and not change.in_progress.minor
-                               else exc.reason)
-        if changes:
-            raise BalancesChanged(tuple(changes), tuple(reasons))
-        checkout = Checkout.create(
-            firm=firm, client=client, payer_kind=payer.kind,
-            staff=payer.staff.staff_id if payer.staff else None, payer_email=payer.email,
-            method=method, currency=firm.currency,
-            total_minor=sum(amounts[i].minor for i in ids),
-            customer_key=new_key("customer") if card else None,
-            payment_method_key=new_key("card") if card else None,
-            terminal=terminal, status="reserved" if card else "succeeded",
-            # This process drives the payment: reconciliation leaves it alone (billing.lease).
-            **(lease.claim(utcnow()) if card else {}),
-        )
-        for position, invoice_id in enumerate(ids):
-            InvoicePayment.create(
-                checkout=checkout, invoice=invoice_id, position=position,
-                amount_minor=amounts[invoice_id].minor,
-                authorize_key=new_key("authorize") if card else None,
-                capture_key=new_key("capture") if card else None,
-                cancel_key=new_key("cancel") if card else None,
-            )
-    return checkout.id
-
-
-def balance_changes(payer: Payer, amounts: Mapping[int, Money]) -> tuple[BalanceChange, ...]:
-    """Read only, the check `reserve` makes under its lock: the invoices among `amounts`
-    (the payer's own) whose balance no longer covers the amount chosen for them."""
-    ids = sorted(amounts)
-    if payer.kind == "code":
-        ids = [i for i in ids if i == payer.code_invoice_id]
-    rows = {i.id: i for i in Invoice.select().where(
-        Invoice.id.in_(ids) & (Invoice.client == payer.client_id)
-        & (Invoice.status == "issued"))}
-    held = held_minor(rows)
-    changes = (balance_change(rows[i], amounts[i], held.get(i, 0)) for i in ids if i in rows)
-    return tuple(c for c in changes if c is not None)
-
-
-def authorization_metadata(checkout: Checkout, payment: InvoicePayment) -> dict[str, str]:
-    """What Paydesk stores on the PaymentIntent of an invoice payment, and how
-    reconciliation finds it again. `paydesk_request` (the request's idempotency key) tells
-    this request apart from one of another database that reused the same row ids against
-    the same Stripe account (a demo reset, a restored backup)."""
-    return {"paydesk_checkout": str(checkout.id), "paydesk_invoice_payment": str(payment.id),
-            "paydesk_request": payment.authorize_key, "invoice_number": payment.invoice.number}
-
-
-def authorize_request(checkout: Checkout, payment: InvoicePayment) -> dict:
-    """The authorization of one invoice payment, built only from stored values, so that a
-    replay (reconciliation) sends exactly the same request under the same key."""
-    number = payment.invoice.number
-    return dict(
-        amount=payment.amount_minor, currency=checkout.currency.lower(),
-        payment_method_id=checkout.payment_method_id, customer_id=checkout.stripe_customer_id,
-        metadata=authorization_metadata(checkout, payment),
-        statement_descriptor_suffix=ledger.descriptor_suffix(number),
-        description=f"Invoice {number}", idempotency_key=payment.authorize_key,
-    )
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """What one Stripe call on one invoice payment came to."""
-
-    payment_id: int
-    status: str  # authorized, captured, cancelled, declined, failed, verifying
-    payment_intent_id: str | None = None
-    charge_id: str | None = None
-    code: str | None = None
-    decline_code: str | None = None
-    message: str | None = None
-
-
-def outcome_of_error(payment_id: int, exc: Exception, pi_id: str | None = None) -> Outcome:
-    """A gateway error as an outcome: only a decline or a refusal is final; anything else
-    (a timeout, a 5xx, an unexpected error) is unknown and left for verification."""
-    if isinstance(exc, gw.CardDeclined):
-        return Outcome(payment_id, "declined", exc.payment_intent_id or pi_id, code=exc.code,
-                       decline_code=exc.decline_code, message=exc.message)
-    if isinstance(exc, gw.ActionRequired):
-        return Outcome(payment_id, "failed", exc.payment_intent_id or pi_id,
-                       code="authentication_required", message=exc.message)
-    if isinstance(exc, gw.InvalidRequest) and not isinstance(exc, gw.OutcomeUnknown):
-        return Outcome(payment_id, "failed", pi_id, code=exc.code, message=exc.message)
-    message = exc.message if isinstance(exc, gw.GatewayError) else "no answer"
-    return Outcome(payment_id, "verifying", pi_id, message=message)
-
-
-class CheckoutRun:
+class CheckoutRun(ReaderTaps):
     """One run of the engine over a reserved checkout."""
 
     def __init__(self, gateway, *, terminal: str,
@@ -335,47 +165,6 @@ class CheckoutRun:
         crash_point("authorized")
         return outcomes
 
-    def _authorize_by_taps(self, checkout: Checkout) -> list[Outcome]:
-        """One tap on the reader per payment, one after another. At the first that is not
-        authorized the taps stop: the payments not yet tapped stay pending (never sent),
-        and the caller cancels the rest, so nothing is charged unless all are."""
-        payments = [p for p in ledger.open_payments(checkout.id) if p.status == "pending"]
-        outcomes: list[Outcome] = []
-        for index, p in enumerate(payments, start=1):
-            request = authorize_request(checkout, p)
-            if not ledger.update_payment(p.id, status="authorizing"):
-                break
-            self._progress(p, "tap", f"Tap the card on the reader for {p.invoice.number} "
-                                     f"({index} of {len(payments)})")
-            outcome = self._authorize_by_tap(p.id, request)
-            crash_point("authorize-returned")
-            self._store(outcome)
-            outcomes.append(outcome)
-            self._progress(p, outcome.status, outcome.message or "")
-            if outcome.status != "authorized":
-                break
-        crash_point("authorized")
-        return outcomes
-
-    def _authorize_by_tap(self, payment_id: int, request: dict) -> Outcome:
-        request = {k: v for k, v in request.items() if k != "payment_method_id"}
-        try:
-            pi = self.gateway.authorize_on_reader(self.tap_reader, **request,
-                                                  timeout_seconds=self.reader_timeout)
-        except (gw.ReaderTimeout, gw.InvalidRequest) as exc:
-            # No tap in time, or refused before any tap: the reader's intent is cancelled.
-            return Outcome(payment_id, "failed", code=getattr(exc, "code", None),
-                           message=exc.message)
-        except Exception as exc:  # noqa: BLE001 - every error becomes an outcome
-            if type(exc) is gw.GatewayError:  # cancelled on the reader; nothing charged
-                return Outcome(payment_id, "failed", message=exc.message)
-            return outcome_of_error(payment_id, exc)
-        if pi.status == "requires_capture":
-            return Outcome(payment_id, "authorized", pi.id)
-        if pi.status == "succeeded":
-            return Outcome(payment_id, "captured", pi.id, charge_id=pi.latest_charge)
-        return Outcome(payment_id, "failed", pi.id, message="The card was not authorized.")
-
     def _authorize_one(self, payment_id: int, request: dict) -> Outcome:
         try:
             pi = self.gateway.authorize(**request)
@@ -506,41 +295,6 @@ class CheckoutRun:
             self._progress(payment, "cancelled")
         else:
             ledger.update_payment(payment.id, status="cancelling")
-
-
-def taps_needed(count: int) -> str:
-    """What the payer is told when the card on the reader cannot be kept for the payment."""
-    if count == 1:
-        return "This card or phone pays one invoice per tap: tap it once more to pay."
-    return (f"This card or phone pays one invoice per tap: tap it once for each invoice, "
-            f"{count} taps.")
-
-
-def failure_message(outcomes: list[Outcome], numbers: dict[int, str], *,
-                    locale: str = "en_US") -> str:
-    """Which invoice failed and why, in words a client understands: each reason once, as a
-    sentence of its own, and what else can be done for as many invoices as are left."""
-    failed = [o for o in outcomes if o.status in ("declined", "failed")]
-    if failed:
-        parts = [f"{numbers[o.payment_id]}: {_sentence(o.message or 'The card was declined')}"
-                 for o in failed]
-        others = len({numbers[p] for p in numbers} - {numbers[o.payment_id] for o in failed})
-        text = "Nothing was charged. " + " ".join(parts)
-        if others:
-            text += " " + plural(
-                others, locale,
-                one="You can try another card, or pay the other invoice on its own.",
-                other="You can try another card, or pay the other {n} invoices on their own.")
-        return text
-    return ("Nothing was charged: we could not confirm every authorization with the card "
-            "processor. Any authorization is being released.")
-
-
-def _sentence(text: str) -> str:
-    """`text` as one sentence: a capital first letter and exactly one full stop."""
-    text = text.strip()
-    text = text[:1].upper() + text[1:]
-    return text if text.endswith((".", "!", "?")) else text + "."
 
 
 def run_checkout(gateway, checkout_id: int, card: CardChoice, *, terminal: str,

@@ -24,6 +24,7 @@ from billing import (
     receipts,
     reconcile,
     refunds,
+    reserve,
     saved_cards,
     sharing,
     staff,
@@ -162,7 +163,7 @@ class Desk:
 
     def balance_changes(self, payer: Payer, amounts: Mapping[int, Money]
                         ) -> tuple[BalanceChange, ...]:
-        return engine.balance_changes(payer, amounts)
+        return reserve.balance_changes(payer, amounts)
 
     def statement_descriptor(self, invoice_number: str) -> str:
         return ledger.statement_descriptor(self._firm().statement_descriptor_prefix,
@@ -221,7 +222,7 @@ class Desk:
             # The code holder's own address for their receipt (never the client's).
             payer = replace(payer, email=emails.check_address(payer.email))
         saved_cards.check_keep(payer, card)
-        checkout_id = engine.reserve(payer, amounts, method=engine.CARD_METHODS[card.kind],
+        checkout_id = reserve.reserve(payer, amounts, method=engine.CARD_METHODS[card.kind],
                                      terminal=self.terminal, today=self._today())
         saved_cards.record_consent(checkout_id, payer, card, terminal=self.terminal)
         result = engine.run_checkout(self.gateway, checkout_id, card, terminal=self.terminal,

@@ -23,12 +23,10 @@ import datetime as dt
 from collections.abc import Callable
 
 from billing import lease, ledger
-from billing.checkout import (
-    CheckoutRun,
-    Outcome,
-    authorization_metadata,
-)
+from billing.checkout import CheckoutRun
+from billing.outcomes import Outcome
 from billing.refunds import NEEDS_REVIEW, OPEN_REFUND, settle_refund
+from billing.stripe_requests import authorization_metadata
 from billing.values import ReconcileReport
 from gateway import errors as gw
 from gateway.values import PaymentIntentInfo

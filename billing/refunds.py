@@ -10,9 +10,9 @@ from __future__ import annotations
 import datetime as dt
 
 from billing.audit import audit
-from billing.checkout import new_key
 from billing.emails import queue_refund_email
 from billing.errors import AmountRejected, BillingError, NotAllowed
+from billing.keys import new_key
 from billing.receipts import refund_receipt_number
 from billing.replay import may_replay
 from billing.values import RefundResult, StaffSession

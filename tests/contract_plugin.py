@@ -24,7 +24,8 @@ from stripe._http_client import HTTPClient
 
 from gateway.sandbox.errors import ApiError
 from gateway.sandbox.forms import decode
-from gateway.sandbox.schema import Violation, schema
+from gateway.sandbox.param_checks import Violation
+from gateway.sandbox.schema import schema
 
 MARKER = "stripe_refusals"
 

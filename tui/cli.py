@@ -60,7 +60,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.func(args, settings) or 0)
     except GatewayError as exc:
         # A Stripe failure no handler put in its own words: one sentence, never a traceback.
-        from tui.commands.money_ops import gateway_sentence
+        from tui.commands.money_run import gateway_sentence
 
         print(f"paydesk: {gateway_sentence(exc)}", file=sys.stderr)
         return 1

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from billing.checkout import reserve
 from billing.errors import AmountRejected, BalancesChanged, NotAllowed
+from billing.reserve import reserve
 from models import Checkout
 from models.money import Money
 from tests.billing.conftest import TODAY, full_balances, invoice, keyed

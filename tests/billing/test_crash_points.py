@@ -9,7 +9,7 @@ from collections import Counter
 
 import pytest
 
-from billing.checkout import STEPS
+from billing.crash_points import STEPS
 from billing.desk import Desk
 from models import Case, Checkout, Client, Invoice, InvoicePayment, InvoiceShare
 from tests.billing.conftest import DANA_PAYABLE, balances, make_gateway, settings_for

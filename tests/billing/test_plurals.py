@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from billing.checkout import Outcome, failure_message
+from billing.failure_wording import failure_message
+from billing.outcomes import Outcome
 from billing.plurals import plural, plural_form, statement_sentence
 
 FORMS = {"one": "{n} invoice", "other": "{n} invoices"}

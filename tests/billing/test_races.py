@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from billing import checkout as engine
 from billing import lease, ledger, reconcile, refunds
+from billing.reserve import reserve
 from billing.values import StaffSession
 from gateway import errors as gw
 from models import Checkout, Invoice, InvoicePayment, Refund, Staff, utcnow
@@ -40,7 +41,7 @@ class Interleaved:
 
 
 def _reserve(dana, numbers) -> int:
-    return engine.reserve(dana, full_balances(numbers), method="card_keyed",
+    return reserve(dana, full_balances(numbers), method="card_keyed",
                           terminal="terminal-a", today=TODAY.date())
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from billing import checkout as engine
+from billing.reserve import reserve
 from billing.values import CardChoice, ProgressEvent
 from gateway import errors as gw
 from models import Checkout, InvoicePayment
@@ -112,7 +113,7 @@ def test_a_declined_tap_on_the_second_invoice_captures_nothing(desk, dana, sandb
 def test_no_tap_in_time_for_the_last_invoice_cancels_the_others(demo_db, desk, dana, sandbox,
                                                                 gateway):
     before = balances(THREE)
-    checkout_id = engine.reserve(dana, full_balances(THREE), method="card_reader",
+    checkout_id = reserve(dana, full_balances(THREE), method="card_reader",
                                  terminal="test-terminal", today=TODAY.date())
     with Tapper(sandbox, gateway, [APPLE_PAY_TAP] * 3) as taps:
         result = engine.run_checkout(gateway, checkout_id, _reader(sandbox),

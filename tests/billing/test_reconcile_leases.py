@@ -22,6 +22,7 @@ import pytest
 
 from billing import checkout as engine
 from billing import lease, reconcile
+from billing.reserve import reserve
 from models import Checkout, InvoicePayment, utcnow
 from tests.billing.conftest import TODAY, full_balances, keyed
 from tests.billing.procs import ROOT, paydesk
@@ -171,7 +172,7 @@ def test_a_payment_running_longer_than_its_lease_keeps_it(
     # Only the lease speaks here, as for an owner on another machine.
     monkeypatch.setattr(lease, "owner_running", lambda owner: None)
     slow = HeldAtCapture(gateway)
-    checkout_id = engine.reserve(dana, full_balances(NUMBERS), method="card_keyed",
+    checkout_id = reserve(dana, full_balances(NUMBERS), method="card_keyed",
                                  terminal="terminal-a", today=TODAY.date())
     results = []
     runner = threading.Thread(target=lambda: results.append(

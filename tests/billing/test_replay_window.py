@@ -15,12 +15,12 @@ from collections import Counter
 
 import pytest
 
-from billing import checkout as engine
-from billing.checkout import authorize_request
 from billing.desk import Desk
 from billing.reconcile import NO_TAP, NOT_MADE
 from billing.refunds import NEEDS_REVIEW, result_of
 from billing.replay import REPLAY_WINDOW
+from billing.reserve import reserve
+from billing.stripe_requests import authorize_request
 from billing.values import ReconcileReport
 from gateway import KeyedCard
 from gateway.sandbox import Faults
@@ -223,7 +223,7 @@ def test_a_reader_tap_found_nowhere_is_not_sent_again_even_inside_the_window(
     not have: nothing can be sent again without the card, so it was not made."""
     desk = Desk(settings_for("unused", tmp_path, sandbox.url), gateway, clock=lambda: TODAY)
     dana = desk.sign_in_client(*DANA)
-    checkout_id = engine.reserve(dana, full_balances(NUMBERS), method="card_reader",
+    checkout_id = reserve(dana, full_balances(NUMBERS), method="card_reader",
                                  terminal="test-terminal", today=TODAY.date())
     customer = gateway.find_or_create_customer(client_ref="client-tap", email=DANA[0],
                                                name="Dana", idempotency_key="tap-customer")

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from billing.checkout import reserve
 from billing.errors import AmountRejected, BillingError, NotAllowed, PaymentsDisabled
+from billing.reserve import reserve
 from models import AuditEntry, Checkout, Client, Firm, Invoice, InvoicePayment
 from models.money import Money
 from tests.billing.conftest import TODAY, balances, full_balances, invoice, keyed

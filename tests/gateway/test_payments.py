@@ -18,8 +18,8 @@ from gateway import (
     ReaderTimeout,
     StripeGateway,
 )
+from gateway.payments import descriptor_suffix
 from gateway.sandbox import FRONT_DESK_READER_LABEL, Sandbox
-from gateway.stripe_gateway import descriptor_suffix
 from tests.gateway.conftest import make_gateway
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from textual.widgets import Static
 
-from billing.checkout import taps_needed
+from billing.reader_taps import taps_needed
 from billing.values import ProgressEvent
 from tests.tui.test_snapshots_client import DANA, READER, SELECTION, HeldDesk, make, settle
 from tui.screens.processing import ProcessingScreen

@@ -69,7 +69,7 @@ def _open(settings):
 
 
 def _receipt(args, settings) -> int:
-    from tui.commands.money_ops import staff_pin
+    from tui.commands.money_run import staff_pin
 
     db = _open(settings)
     if db is None:

@@ -78,67 +78,55 @@ def retrieve_reader(state: State, params: dict[str, Any], reader: str) -> dict[s
     return state.get(reader, "terminal.reader", label="terminal.reader")
 
 
-def process_setup_intent(state: State, params: dict[str, Any], reader: str) -> dict[str, Any]:
-    obj = state.get(reader, "terminal.reader", label="terminal.reader")
-    if not params.get("allow_redisplay"):
-        raise invalid("Missing required param: allow_redisplay.", param="allow_redisplay",
-                      code="parameter_missing")
-    seti = state.get(params.get("setup_intent"), "setup_intent", label="setupintent",
-                     param="setup_intent")
-    if seti["status"] != "requires_payment_method":
-        raise invalid(f"The SetupIntent {seti['id']} has a status of {seti['status']} and "
-                      "cannot be processed.", param="setup_intent",
-                      code="setup_intent_unexpected_state")
-    if "card_present" not in (seti.get("payment_method_types") or []):
-        raise invalid(f"The SetupIntent {seti['id']} does not allow the payment method type "
+def _check_processable(intent: dict[str, Any], noun: str, param: str,
+                       statuses: tuple[str, ...]) -> None:
+    """A reader processes an intent that awaits a card and allows card_present. (Missing
+    parameters never get here: the request schema refuses them first.)"""
+    if intent["status"] not in statuses:
+        raise invalid(f"The {noun} {intent['id']} has a status of {intent['status']} and "
+                      "cannot be processed.", param=param, code=f"{param}_unexpected_state")
+    if "card_present" not in (intent.get("payment_method_types") or []):
+        raise invalid(f"The {noun} {intent['id']} does not allow the payment method type "
                       "card_present, so a reader cannot process it. Create it with "
                       "card_present among its allowed payment method types.",
-                      param="setup_intent", code="setup_intent_invalid_parameter")
-    _refuse_if_busy(obj)
+                      param=param, code=f"{param}_invalid_parameter")
+
+
+def _start_action(reader: dict[str, Any], kind: str, details: dict[str, Any],
+                  allow_redisplay: str) -> dict[str, Any]:
+    """The reader now waits for a card for `details` (`in_progress`)."""
+    _refuse_if_busy(reader)
+    reader["action"] = {"type": kind, "status": "in_progress", "failure_code": None,
+                        "failure_message": None, "api_error": None, kind: details}
+    reader["_allow_redisplay"] = allow_redisplay
+    return reader
+
+
+def process_setup_intent(state: State, params: dict[str, Any], reader: str) -> dict[str, Any]:
+    obj = state.get(reader, "terminal.reader", label="terminal.reader")
+    seti = state.get(params.get("setup_intent"), "setup_intent", label="setupintent",
+                     param="setup_intent")
+    _check_processable(seti, "SetupIntent", "setup_intent", ("requires_payment_method",))
     config = params.get("process_config") or {}
-    obj["action"] = {
-        "type": "process_setup_intent", "status": "in_progress", "failure_code": None,
-        "failure_message": None, "api_error": None,
-        "process_setup_intent": {
-            "setup_intent": seti["id"], "generated_card": None,
-            "process_config": {"enable_customer_cancellation": as_bool(
-                config, "enable_customer_cancellation")}},
-    }
-    obj["_allow_redisplay"] = params["allow_redisplay"]
-    return obj
+    return _start_action(obj, "process_setup_intent", {
+        "setup_intent": seti["id"], "generated_card": None,
+        "process_config": {"enable_customer_cancellation": as_bool(
+            config, "enable_customer_cancellation")}}, params["allow_redisplay"])
 
 
 def process_payment_intent(state: State, params: dict[str, Any], reader: str) -> dict[str, Any]:
     """Hand a PaymentIntent to the reader: it waits for a card (`in_progress`)."""
     obj = state.get(reader, "terminal.reader", label="terminal.reader")
-    if not params.get("payment_intent"):
-        raise invalid("Missing required param: payment_intent.", param="payment_intent",
-                      code="parameter_missing")
-    pi = state.get(params["payment_intent"], "payment_intent", label="payment_intent",
+    pi = state.get(params.get("payment_intent"), "payment_intent", label="payment_intent",
                    param="payment_intent")
-    if pi["status"] not in PROCESSABLE:
-        raise invalid(f"The PaymentIntent {pi['id']} has a status of {pi['status']} and "
-                      "cannot be processed.", param="payment_intent",
-                      code="payment_intent_unexpected_state")
-    if "card_present" not in (pi.get("payment_method_types") or []):
-        raise invalid(f"The PaymentIntent {pi['id']} does not allow the payment method type "
-                      "card_present, so a reader cannot process it. Create it with "
-                      "card_present among its allowed payment method types.",
-                      param="payment_intent", code="payment_intent_invalid_parameter")
-    _refuse_if_busy(obj)
+    _check_processable(pi, "PaymentIntent", "payment_intent", PROCESSABLE)
     config = params.get("process_config") or {}
-    obj["action"] = {
-        "type": "process_payment_intent", "status": "in_progress", "failure_code": None,
-        "failure_message": None, "api_error": None,
-        "process_payment_intent": {
-            "payment_intent": pi["id"],
-            "process_config": {
-                "enable_customer_cancellation": as_bool(config, "enable_customer_cancellation"),
-                "skip_tipping": as_bool(config, "skip_tipping"),
-            }},
-    }
-    obj["_allow_redisplay"] = config.get("allow_redisplay") or "unspecified"
-    return obj
+    return _start_action(obj, "process_payment_intent", {
+        "payment_intent": pi["id"],
+        "process_config": {
+            "enable_customer_cancellation": as_bool(config, "enable_customer_cancellation"),
+            "skip_tipping": as_bool(config, "skip_tipping"),
+        }}, config.get("allow_redisplay") or "unspecified")
 
 
 def _refuse_if_busy(reader: dict[str, Any]) -> None:
