@@ -1,12 +1,12 @@
 """An SSH server per test: loopback, a free port, a host key and scratch files in the
 test's own tmp_path. Every server a test started is closed (its sessions' processes
-ended) when the test ends."""
+and its warm process ended) when the test ends."""
 
 from __future__ import annotations
 
 import asyncio
 import sys
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -15,7 +15,10 @@ import pytest
 
 from billing.config import Settings, SshSettings, defaults
 from tui.ssh import Launch, SshService, load_or_create_host_key, paydesk_launcher, start_server
-from tui.ssh.launch import Launcher
+from tui.ssh.launch import Entry, Launcher
+from tui.ssh.warm import WarmProcess
+
+TINY_WARM = ("tests.ssh.tiny_app",)
 
 TINY_APP = Path(__file__).with_name("tiny_app.py")
 
@@ -42,11 +45,14 @@ def pid_alive(pid: int) -> bool:
     return stat.rsplit(")", 1)[1].split()[0] != "Z"
 
 
-def tiny_launcher(tmp_path: Path, *args: str) -> Launcher:
-    """Sessions run tests/ssh/tiny_app.py (the SSH plumbing without Paydesk)."""
+def tiny_launcher(tmp_path: Path, *args: str, env: dict[str, str] | None = None) -> Launcher:
+    """Sessions run tests/ssh/tiny_app.py (the SSH plumbing without Paydesk): as a fresh
+    process, or forked from a warm process when the server has one."""
 
     def launch(peer: str) -> Launch:
-        return Launch([sys.executable, str(TINY_APP), *args], {"PAYDESK_TEST_PEER": peer})
+        return Launch([sys.executable, str(TINY_APP), *args],
+                      {"PAYDESK_TEST_PEER": peer, **(env or {})},
+                      entry=Entry("tests.ssh.tiny_app", args))
 
     return launch
 
@@ -62,20 +68,21 @@ def demo_settings(tmp_path: Path, **ssh: Any) -> Settings:
     )
 
 
-def paydesk_demo_launcher(tmp_path: Path, settings: Settings | None = None) -> Launcher:
+def paydesk_demo_launcher(tmp_path: Path, settings: Settings | None = None,
+                          demo_template: Path | None = None) -> Launcher:
     """Sessions run the real `paydesk --db <throwaway> demo`; throwaway dirs go under
     tmp_path/scratch and the sessions' outbox under tmp_path."""
     settings = settings or demo_settings(tmp_path)
     scratch = tmp_path / "scratch"
     scratch.mkdir(exist_ok=True)
-    inner = paydesk_launcher(settings, scratch_dir=scratch)
+    inner = paydesk_launcher(settings, scratch_dir=scratch, demo_template=demo_template)
 
     def launch(peer: str) -> Launch:
         plan = inner(peer)
         env = {**plan.env, "PAYDESK_OUTBOX_DIR": str(tmp_path / "outbox"),
                "XDG_CONFIG_HOME": str(tmp_path / "config"),
                "XDG_DATA_HOME": str(tmp_path / "data")}
-        return Launch(plan.argv, env, plan.cleanup)
+        return Launch(plan.argv, env, plan.cleanup, plan.entry)
 
     return launch
 
@@ -91,10 +98,14 @@ async def make_server(tmp_path: Path, host_key_path: Path) -> AsyncIterator[Make
     loopback port; the default launcher runs the tiny test app."""
     started: list[SshService] = []
 
-    async def make(launcher: Launcher | None = None, **ssh: Any) -> SshService:
+    async def make(launcher: Launcher | None = None, *, warm: Sequence[str] | None = None,
+                   **ssh: Any) -> SshService:
         settings = replace(SshSettings(port=0, host_key_path=str(host_key_path)), **ssh)
         key = load_or_create_host_key(settings.host_key_path)
-        service = await start_server(settings, key, launcher or tiny_launcher(tmp_path))
+        # `warm`: the modules a warm process imports; sessions are then forked from it.
+        warm_process = WarmProcess(warm) if warm is not None else None
+        service = await start_server(settings, key, launcher or tiny_launcher(tmp_path),
+                                     warm_process)
         started.append(service)
         return service
 

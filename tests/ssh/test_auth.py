@@ -3,12 +3,12 @@ or an authorized key, with a peer disconnected after 3 failed tries and then ref
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
 import asyncssh
 import pytest
 
+from tests.ssh.conftest import wait_until
 from tests.ssh.terminal import connect, open_terminal
 from tui.ssh.auth import AuthFailures, password_matches
 
@@ -87,7 +87,8 @@ async def test_failures_add_up_across_connections(make_server):
 async def test_the_lockout_ends_after_its_time(make_server):
     service = await make_server(mode="kiosk", passwords=PASSWORDS, auth_lockout_seconds=1)
     await guess_until_dropped(service.port)
-    await asyncio.sleep(1.2)
+    assert service.failures.locked_out("127.0.0.1")
+    assert await wait_until(lambda: not service.failures.locked_out("127.0.0.1"), 5.0)
     async with await connect(service.port, "frontdesk", password=PASSWORDS["frontdesk"]):
         pass
 

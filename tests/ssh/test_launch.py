@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import sqlite3
 import sys
 from dataclasses import replace
 from pathlib import Path
@@ -11,6 +13,7 @@ import pytest
 from billing.config import ConfigError, SshSettings, load_settings
 from tests.ssh.conftest import demo_settings
 from tui.ssh import paydesk_launcher
+from tui.ssh.launch import Entry, prepare_demo_template
 from tui.web import demo_command, is_loopback
 
 
@@ -25,6 +28,32 @@ def test_a_demo_connection_gets_a_throwaway_database_removed_at_the_end(tmp_path
     assert first.env["PAYDESK_TERMINAL"] == "ssh:10.0.0.7"
     first.cleanup()
     assert not db.parent.exists() and Path(second.argv[second.argv.index("--db") + 1]).parent.exists()
+
+
+def test_demo_connections_copy_one_seeded_template_and_can_be_forked(tmp_path: Path):
+    settings = demo_settings(tmp_path)
+    template = prepare_demo_template(settings, tmp_path)
+    assert template is not None
+    with contextlib.closing(sqlite3.connect(template)) as db:
+        (firms,) = db.execute("SELECT count(*) FROM firm").fetchone()
+    assert firms == 1, "the template holds the demo firm, so sessions need not seed it"
+    (tmp_path / "scratch").mkdir()
+    plan = paydesk_launcher(settings, scratch_dir=tmp_path / "scratch",
+                            demo_template=template)("10.0.0.7")
+    db_path = Path(plan.argv[plan.argv.index("--db") + 1])
+    assert db_path.read_bytes() == template.read_bytes()
+    # The warm process runs the same command line as the fresh process would.
+    assert plan.entry == Entry("tui.cli", tuple(plan.argv[3:]))
+    plan.cleanup()
+    assert template.exists() and not db_path.exists()
+
+
+@pytest.mark.parametrize("database", ["shared", "kiosk"])
+def test_no_template_is_made_where_sessions_do_not_seed_their_own(tmp_path: Path, database):
+    settings = (demo_settings(tmp_path, demo_database="shared") if database == "shared"
+                else demo_settings(tmp_path, mode="kiosk"))
+    assert prepare_demo_template(settings, tmp_path) is None
+    assert list(tmp_path.iterdir()) == []
 
 
 @pytest.mark.parametrize("mode", ["kiosk", "desk"])

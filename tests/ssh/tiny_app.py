@@ -1,8 +1,11 @@
 """A small Textual program for testing the SSH plumbing without the Paydesk app:
-it shows its terminal's size, its TERM, its pid, and echoes what is typed."""
+it shows its terminal's size, its TERM, its pid, and echoes what is typed. With
+PAYDESK_TEST_ENV_FILE set, it writes its environment there as JSON once mounted (a
+forked session's /proc/PID/environ shows the warm process's, not the session's)."""
 
 from __future__ import annotations
 
+import json
 import os
 
 from textual.app import App, ComposeResult
@@ -17,6 +20,12 @@ class TinyApp(App[None]):
         yield Input(id="entry")
         yield Static("", id="echo")
 
+    def on_mount(self) -> None:
+        path = os.environ.get("PAYDESK_TEST_ENV_FILE")
+        if path:
+            with open(path, "w", encoding="utf-8") as out:
+                json.dump(dict(os.environ), out)
+
     def on_resize(self, event: Resize) -> None:
         self.query_one("#size", Static).update(f"size={event.size.width}x{event.size.height}")
 
@@ -25,8 +34,17 @@ class TinyApp(App[None]):
             self.exit()
         elif event.value == "crash":
             os._exit(3)
+        elif event.value == "raise":
+            raise RuntimeError("tiny-app was asked to fail")
         self.query_one("#echo", Static).update(f"echo={event.value}")
+        event.input.value = ""  # the next word typed is a command of its own
+
+
+def main(argv: list[str] | None = None) -> int:
+    app = TinyApp()
+    app.run()
+    return int(app.return_code or 0)
 
 
 if __name__ == "__main__":
-    TinyApp().run()
+    raise SystemExit(main())

@@ -8,6 +8,8 @@ import contextlib
 import logging
 import signal
 import sys
+import tempfile
+from pathlib import Path
 from typing import Any
 
 from billing.config import Settings
@@ -57,7 +59,7 @@ def _session_args(args: argparse.Namespace) -> list[str]:
 
 
 def _serve_ssh(args: argparse.Namespace, settings: Settings) -> int:
-    from tui.ssh import HostKeyError, load_or_create_host_key, paydesk_launcher
+    from tui.ssh import HostKeyError, load_or_create_host_key
     from tui.ssh.launch import prepare_shared_demo, shared_demo_sandbox
 
     ssh = settings.ssh
@@ -83,17 +85,26 @@ def _serve_ssh(args: argparse.Namespace, settings: Settings) -> int:
     sandbox = shared_demo_sandbox(settings, stripe_api_base=args.stripe_api_base)
     if sandbox is not None:
         session_args += ["--stripe-api-base", sandbox.url]
-    launcher = paydesk_launcher(settings, session_args)
     try:
-        return asyncio.run(_run_ssh(settings, key, launcher))
+        with tempfile.TemporaryDirectory(prefix="paydesk-ssh-") as scratch:
+            return asyncio.run(_run_ssh(settings, key, session_args, Path(scratch)))
     finally:
         if sandbox is not None:
             sandbox.stop()
 
 
-async def _run_ssh(settings: Settings, key: Any, launcher: Any) -> int:
-    from tui.ssh import fingerprint, start_server
+async def _run_ssh(settings: Settings, key: Any, session_args: list[str], scratch: Path) -> int:
+    from tui.ssh import fingerprint, paydesk_launcher, start_server
     from tui.ssh.host_key import default_host_key_path
+    from tui.ssh.launch import paydesk_preload, prepare_demo_template
+    from tui.ssh.warm import WarmProcess
+
+    # Per-connection demo databases are copies of one seeded here, and sessions are
+    # forked from a warm process that has imported the app: both spare each session
+    # the start-up a fresh `paydesk demo` pays.
+    template = await asyncio.to_thread(prepare_demo_template, settings, scratch, session_args)
+    launcher = paydesk_launcher(settings, session_args, demo_template=template)
+    warm = WarmProcess(paydesk_preload())
 
     ssh = settings.ssh
     # Before the banner: whoever read it may stop us at once.
@@ -103,8 +114,9 @@ async def _run_ssh(settings: Settings, key: Any, launcher: Any) -> int:
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(signum, stop.set)
     try:
-        service = await start_server(ssh, key, launcher)
+        service = await start_server(ssh, key, launcher, warm)
     except OSError as exc:
+        await warm.close()
         print(f"paydesk: cannot listen on {ssh.host}:{ssh.port}: {exc.strerror or exc}",
               file=sys.stderr)
         return 1

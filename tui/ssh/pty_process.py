@@ -10,14 +10,24 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import fcntl
+import logging
 import os
 import signal
 import struct
 import termios
 from collections.abc import Callable, Mapping, Sequence
+from typing import Protocol
+
+log = logging.getLogger("paydesk.ssh")
 
 # Child variables that would override what the pty says, or leak the server's own.
 _DROPPED_ENV = ("COLUMNS", "LINES", "ROWS", "SSH_AUTH_SOCK", "TEXTUAL_DRIVER", "TERM")
+# The exit status of an app whose end was seen but whose status could not be learnt (a
+# forked session whose warm process died or hung): not 0, which would claim a clean end.
+UNKNOWN_STATUS = 255
+# After SIGKILL a process is gone at once unless the kernel holds it (a hung disk or
+# mount); the session is then given up on rather than kept open for ever.
+KILL_WAIT_SECONDS = 5.0
 
 
 def set_window_size(fd: int, columns: int, rows: int, xpixels: int = 0, ypixels: int = 0) -> None:
@@ -45,6 +55,16 @@ def _make_controlling_tty() -> None:  # pragma: no cover - runs in the child
     fcntl.ioctl(0, termios.TIOCSCTTY, 0)
 
 
+class AppProcess(Protocol):
+    """What a session needs of its app's process: a started one (asyncio's) or one
+    forked by the warm process (tui.ssh.warm)."""
+
+    pid: int
+    returncode: int | None
+
+    async def wait(self) -> int: ...
+
+
 class PtyProcess:
     """A started process whose stdin/stdout/stderr are a pty slave.
 
@@ -53,7 +73,7 @@ class PtyProcess:
     and only that session slows down).
     """
 
-    def __init__(self, process: asyncio.subprocess.Process, master_fd: int,
+    def __init__(self, process: AppProcess, master_fd: int,
                  on_output: Callable[[bytes], None]) -> None:
         self.process = process
         self.master_fd = master_fd
@@ -159,8 +179,14 @@ class PtyProcess:
 
     # ending ------------------------------------------------------------------
     def _signal_group(self, sig: int) -> None:
-        with contextlib.suppress(ProcessLookupError, PermissionError):
+        try:
             os.killpg(self.process.pid, sig)
+        except ProcessLookupError:
+            # No such group (yet): the app itself still gets the signal.
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(self.process.pid, sig)
+        except PermissionError:
+            pass
 
     async def terminate(self, grace: float = 2.0) -> int:
         """End the process group (SIGHUP, then SIGKILL after `grace`) and reap the app.
@@ -174,11 +200,15 @@ class PtyProcess:
                 await asyncio.wait_for(self.process.wait(), grace)
             except TimeoutError:
                 self._signal_group(signal.SIGKILL)
-                await self.process.wait()
+                try:
+                    await asyncio.wait_for(self.process.wait(), KILL_WAIT_SECONDS)
+                except TimeoutError:
+                    log.error("app process %d outlived SIGKILL; its session is closed",
+                              self.process.pid)
         # Anything the app left behind in its group goes too.
         self._signal_group(signal.SIGKILL)
         self.close()
-        return self.process.returncode if self.process.returncode is not None else -1
+        return self.process.returncode if self.process.returncode is not None else UNKNOWN_STATUS
 
     def close(self) -> None:
         if self._closed:

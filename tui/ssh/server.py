@@ -30,6 +30,7 @@ from tui.ssh.auth import AuthFailures, password_matches
 from tui.ssh.host_key import fingerprint
 from tui.ssh.launch import Launcher
 from tui.ssh.session import AppSession
+from tui.ssh.warm import WarmProcess
 
 log = logging.getLogger("paydesk.ssh")
 
@@ -52,10 +53,13 @@ class SshService:
     """The listening server, its live sessions and its count of failed sign-ins."""
 
     def __init__(self, settings: SshSettings, host_key: asyncssh.SSHKey,
-                 launcher: Launcher) -> None:
+                 launcher: Launcher, warm: WarmProcess | None = None) -> None:
         self.settings = settings
         self.host_key = host_key
         self.launcher = launcher
+        # Sessions whose launch has an entry are forked from it (started and ended with
+        # the server); the others, or all of them without it, start afresh.
+        self.warm = warm
         self.failures = AuthFailures(settings.max_auth_tries, settings.auth_lockout_seconds)
         self._sessions: dict[AppSession, str] = {}
         self.connections = 0
@@ -87,6 +91,8 @@ class SshService:
         return [SessionInfo(peer, s.pid) for s, peer in self._sessions.items()]
 
     async def start(self) -> None:
+        if self.warm is not None:
+            await self.warm.start()  # warms up while the server listens
         self._acceptor = await asyncssh.create_server(
             lambda: _Connection(self),
             self.settings.host,
@@ -114,6 +120,8 @@ class SshService:
             session.end()
         if sessions:
             await asyncio.gather(*(s.ended.wait() for s in sessions))
+        if self.warm is not None:
+            await self.warm.close()
 
     async def serve_forever(self) -> None:
         assert self._acceptor is not None, "not started"
@@ -130,7 +138,7 @@ class SshService:
             )
         session = AppSession(
             self.launcher, peer, float(self.settings.idle_timeout_seconds), self._closed,
-            start_timeout=self.start_timeout,
+            start_timeout=self.start_timeout, warm=self.warm,
         )
         self._sessions[session] = peer
         return session
@@ -347,8 +355,8 @@ class _Connection(asyncssh.SSHServer):
 
 
 async def start_server(settings: SshSettings, host_key: asyncssh.SSHKey,
-                       launcher: Launcher) -> SshService:
-    """A started server (listening); `close()` it to end every session."""
-    service = SshService(settings, host_key, launcher)
+                       launcher: Launcher, warm: WarmProcess | None = None) -> SshService:
+    """A started server (listening); `close()` it to end every session (and `warm`)."""
+    service = SshService(settings, host_key, launcher, warm)
     await service.start()
     return service

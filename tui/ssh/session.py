@@ -1,4 +1,5 @@
-"""One SSH session: a pty request, a shell request, then one app process of its own.
+"""One SSH session: a pty request, a shell request, then one app process of its own
+(forked from the server's warm process when there is one, else started afresh).
 
 Everything else a client may ask of a session (exec, subsystems such as SFTP, X11,
 agent forwarding, a shell without a pty) is refused.
@@ -11,11 +12,15 @@ import contextlib
 import logging
 import os
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import asyncssh
 
 from tui.ssh.launch import Launch, Launcher
-from tui.ssh.pty_process import PtyProcess, child_environment
+from tui.ssh.pty_process import UNKNOWN_STATUS, PtyProcess, child_environment
+
+if TYPE_CHECKING:
+    from tui.ssh.warm import WarmProcess
 
 log = logging.getLogger("paydesk.ssh")
 
@@ -35,8 +40,9 @@ class AppSession(asyncssh.SSHServerSession[bytes]):
 
     def __init__(self, launcher: Launcher, peer: str, idle_timeout: float,
                  on_closed: Callable[[AppSession], None], *,
-                 start_timeout: float = 30.0) -> None:
+                 start_timeout: float = 30.0, warm: WarmProcess | None = None) -> None:
         self._launcher = launcher
+        self._warm = warm
         self._start_timeout = start_timeout
         self._peer = peer
         self._idle_timeout = idle_timeout
@@ -145,9 +151,16 @@ class AppSession(asyncssh.SSHServerSession[bytes]):
             # point it at another database or Stripe key, or inject code (PYTHONPATH,
             # LD_PRELOAD). tests/ssh/test_refusals.py checks the app's /proc environ.
             env = child_environment(os.environ, self._term or "xterm-256color", self._launch.env)
-            self._process = await PtyProcess.start(
-                self._launch.argv, env=env, columns=columns, rows=rows, on_output=self._output
-            )
+            if self._launch.entry is not None and self._warm is not None:
+                self._process = await self._warm.spawn(
+                    self._launch.entry, env=env, columns=columns, rows=rows,
+                    on_output=self._output,
+                )
+            if self._process is None:
+                self._process = await PtyProcess.start(
+                    self._launch.argv, env=env, columns=columns, rows=rows,
+                    on_output=self._output,
+                )
         except Exception:
             log.exception("could not start the app for %s", self._peer)
             self._write_reset(b"Paydesk could not start; please try again later.\r\n")
@@ -163,9 +176,14 @@ class AppSession(asyncssh.SSHServerSession[bytes]):
         status = await self._process.process.wait()
         # What the app printed last (its terminal restore) still goes to the client.
         await self._process.wait_output_closed(1.0)
-        if status != 0:
+        if status == UNKNOWN_STATUS:
+            # Its end was seen but not how it ended: no claim of a crash, but the
+            # client's terminal is restored in case it was one.
+            self._write_reset(b"Paydesk session ended.\r\n")
+        elif status != 0:
             self._write_reset(b"Paydesk stopped unexpectedly.\r\n")
-        self.end(status=status)
+        # Killed by a signal: the shell's convention (128 + its number), as ssh shows it.
+        self.end(status=status if status >= 0 else 128 - status)
 
     def _arm_idle(self) -> None:
         self._idle_handle = None
