@@ -1,5 +1,5 @@
-"""The payment engine: reserve, authorize a few at a time, capture all or cancel all,
-record (DESIGN.md section 4).
+"""The payment engine: reserve, authorize all at once, capture all or cancel all, record
+(DESIGN.md section 4).
 
 No database lock is held during a Stripe call. Every Stripe call carries an idempotency key
 stored before the call, and every state change is stored as soon as it is known, so a crash
@@ -9,7 +9,7 @@ at any point leaves a checkout that `billing.reconcile` can drive to a final sta
 from __future__ import annotations
 
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import Executor, ThreadPoolExecutor, as_completed
 
 from billing import lease, ledger, saved_cards
 from billing.crash_points import crash_point
@@ -26,7 +26,11 @@ from models.db import write_transaction
 from models.firm import Client, utcnow
 from models.payments import Checkout, InvoicePayment
 
-AUTHORIZE_CONCURRENCY = 4
+# Stripe calls one checkout has in flight at most, each in a thread of the run's own pool.
+# How fast requests go to Stripe is the gateway's rate limiter's to decide (one per process,
+# within Stripe's limits); this only bounds the threads a checkout holds. 20: a checkout of
+# up to 20 invoices sends all its authorizations, then all its captures, at once.
+PARALLEL_CALLS = 20
 READER_TIMEOUT_SECONDS = 60.0
 CARD_METHODS = {"keyed": "card_keyed", "saved": "card_saved", "reader": "card_reader"}
 
@@ -45,6 +49,21 @@ class CheckoutRun(ReaderTaps):
         self.tap_reader: str | None = None
         # Why prepare_card refused the card (a decline is shown as one, with its reason).
         self.card_error: gw.GatewayError | None = None
+        self._pool: ThreadPoolExecutor | None = None
+
+    def _calls(self) -> Executor:
+        """The run's one thread pool, for every phase: authorize, capture, cancel."""
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(PARALLEL_CALLS, thread_name_prefix="stripe-call")
+        return self._pool
+
+    def __enter__(self) -> CheckoutRun:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+            self._pool = None
 
     def _progress(self, payment: InvoicePayment | None, status: str, message: str = "") -> None:
         if self.on_progress is not None:
@@ -124,6 +143,13 @@ class CheckoutRun(ReaderTaps):
                                                  timeout_seconds=self.reader_timeout)
         if checkout.payer_kind == "code":
             raise gw.InvalidRequest("A saved card can be used only by its owner.")
+        if card.kind == "phone":
+            # Saved by the payer on their own phone for this payment (billing.phone_entry):
+            # on file only if they agreed there, so it is read by its id, not from the list.
+            info = self.gateway.card(card.payment_method_id)
+            if info.customer != customer_id:
+                raise gw.InvalidRequest("That card was saved for another client.")
+            return info
         for saved in self.gateway.saved_cards(customer_id, allow_redisplay=saved_cards.KEPT):
             if saved.payment_method_id == card.payment_method_id:
                 return saved
@@ -151,17 +177,17 @@ class CheckoutRun(ReaderTaps):
         requests = {p.id: authorize_request(checkout, p) for p in payments}
         by_id = {p.id: p for p in payments}
         outcomes: list[Outcome] = []
-        with ThreadPoolExecutor(AUTHORIZE_CONCURRENCY, thread_name_prefix="authorize") as pool:
-            futures = {}
-            for p in payments:
-                self._progress(p, "authorizing")
-                futures[pool.submit(self._authorize_one, p.id, requests[p.id])] = p.id
-            for future in as_completed(futures):
-                outcome = future.result()
-                crash_point("authorize-returned")
-                self._store(outcome)
-                outcomes.append(outcome)
-                self._progress(by_id[outcome.payment_id], outcome.status, outcome.message or "")
+        pool = self._calls()
+        futures = []
+        for p in payments:
+            self._progress(p, "authorizing")
+            futures.append(pool.submit(self._authorize_one, p.id, requests[p.id]))
+        for future in as_completed(futures):
+            outcome = future.result()
+            crash_point("authorize-returned")
+            self._store(outcome)
+            outcomes.append(outcome)
+            self._progress(by_id[outcome.payment_id], outcome.status, outcome.message or "")
         crash_point("authorized")
         return outcomes
 
@@ -201,17 +227,17 @@ class CheckoutRun(ReaderTaps):
             InvoicePayment.id.in_([p.id for p in payments])
             & InvoicePayment.status.in_(("authorized", "capturing"))).execute()
         captured: dict[int, str | None] = {}
-        with ThreadPoolExecutor(AUTHORIZE_CONCURRENCY, thread_name_prefix="capture") as pool:
-            futures = {pool.submit(self.capture_one, p): p for p in payments}
-            for p in payments:
-                self._progress(p, "capturing")
-            for future in as_completed(futures):
-                p, outcome = futures[future], future.result()
-                if outcome.status == "captured":
-                    captured[p.id] = outcome.charge_id
-                else:
-                    self._store(outcome)
-                self._progress(p, outcome.status, outcome.message or "")
+        pool = self._calls()
+        futures = {pool.submit(self.capture_one, p): p for p in payments}
+        for p in payments:
+            self._progress(p, "capturing")
+        for future in as_completed(futures):
+            p, outcome = futures[future], future.result()
+            if outcome.status == "captured":
+                captured[p.id] = outcome.charge_id
+            else:
+                self._store(outcome)
+            self._progress(p, outcome.status, outcome.message or "")
         crash_point("capture-returned")
         ledger.record_captures(checkout_id, captured, terminal=self.terminal)
         crash_point("recorded")
@@ -262,8 +288,7 @@ class CheckoutRun(ReaderTaps):
         payments = [p for p in ledger.open_payments(checkout_id)
                     if p.stripe_payment_intent_id and p.status in ("authorized", "failed",
                                                                     "declined", "cancelling")]
-        with ThreadPoolExecutor(AUTHORIZE_CONCURRENCY, thread_name_prefix="cancel") as pool:
-            results = list(pool.map(self.cancel_one, payments))
+        results = list(self._calls().map(self.cancel_one, payments))
         crash_point("cancel-returned")
         for p, outcome in zip(payments, results, strict=True):
             self._after_cancel(checkout_id, p, outcome)
@@ -302,17 +327,15 @@ def run_checkout(gateway, checkout_id: int, card: CardChoice, *, terminal: str,
                  reader_timeout: float = READER_TIMEOUT_SECONDS) -> CheckoutResult:
     """Drive a reserved checkout through card, authorize, capture-or-cancel and record,
     holding its lease (renewed while it runs) so that reconciliation never takes it over."""
-    with lease.held(checkout_id):
-        return _run_checkout(gateway, checkout_id, card, terminal=terminal,
-                             on_progress=on_progress, reader_timeout=reader_timeout)
-
-
-def _run_checkout(gateway, checkout_id: int, card: CardChoice, *, terminal: str,
-                  on_progress: Callable[[ProgressEvent], None] | None,
-                  reader_timeout: float) -> CheckoutResult:
-    crash_point("reserved")
     run = CheckoutRun(gateway, terminal=terminal, on_progress=on_progress,
                       reader_timeout=reader_timeout)
+    with lease.held(checkout_id), run:
+        return _run_checkout(run, gateway, checkout_id, card, terminal=terminal)
+
+
+def _run_checkout(run: CheckoutRun, gateway, checkout_id: int, card: CardChoice, *,
+                  terminal: str) -> CheckoutResult:
+    crash_point("reserved")
     problem = run.prepare_card(checkout_id, card)
     if problem is not None:
         declined = run.card_error if isinstance(run.card_error, gw.CardDeclined) else None

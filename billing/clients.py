@@ -21,7 +21,8 @@ from billing.values import (
     Payer,
     StaffSession,
 )
-from models.firm import Case, Client, Firm, PortalAccount
+from models.client_search import search_clients
+from models.firm import Case, Client, Firm
 from models.invoices import Invoice, InvoiceLine
 from models.money import Money
 from models.payments import Checkout, InvoicePayment, Refund
@@ -30,10 +31,13 @@ from models.queries import (
     invoice_for_payment_code,
     payable_invoices,
     plan_schedule,
+    portal_account_by_email,
 )
-from models.security import hash_secret, verify_secret
+from models.security import verify_secret
 
-_DUMMY_HASH = hash_secret("paydesk-no-such-account")
+# Checked for an unknown email, so it takes as long as a wrong password: the hash of
+# "paydesk-no-such-account", made once with models.security's parameters (not at import).
+DUMMY_HASH = "$argon2id$v=19$m=19456,t=2,p=1$zRlTQxZX3aybl4CUv36qeg$2PEpR7zsZ/vWk8wDGR4k+uBupDdxu5Nr0ZCKhhgP0bM"  # noqa: S105 - a hash of a made-up password
 WRONG_SIGN_IN = "Wrong email or password."
 WRONG_CODE = "That payment code does not open an invoice with a balance. Check the code."
 # Wrong passwords for one email (whether or not it has an account), and wrong sign-ins of
@@ -63,14 +67,7 @@ def sign_in_client(email: str, password: str, *, terminal: str,
     after the same work, as a wrong password."""
     email = (email or "").strip().lower()
     password = password or ""
-    account = (
-        PortalAccount.select(PortalAccount, Client)
-        .join(Client)
-        .where(pw.fn.LOWER(PortalAccount.email) == email)
-        .first()
-        if email
-        else None
-    )
+    account = portal_account_by_email(email).first() if email else None
     limits = (guard.Limit("client", email, MAX_FAILURES),
               guard.Limit("terminal", terminal, MAX_TERMINAL_FAILURES,
                           forgiven_by_success=False))
@@ -80,7 +77,7 @@ def sign_in_client(email: str, password: str, *, terminal: str,
         raise SignInLocked(_locked_message(exc, clock()), exc.until) from None
     except guard.GuardBusy:
         raise SignInFailed("Sign-in is busy: try again in a moment.") from None
-    ok = verify_secret(account.password_hash if account else _DUMMY_HASH, password)
+    ok = verify_secret(account.password_hash if account else DUMMY_HASH, password)
     ok = ok and account is not None
 
     def record(outcome: guard.Settled) -> None:
@@ -153,19 +150,10 @@ def _code_invoice(payer: Payer, today: dt.date) -> PayableInvoice | None:
 
 def find_clients(query: str, limit: int = 50) -> list[ClientSummary]:
     """Clients whose name, email, case number or invoice number contains `query`.
-    Three queries whatever the number of matches."""
+    At most six queries whatever the number of matches (see models.client_search)."""
     text = (query or "").strip()
     limit = max(1, min(int(limit), 200))
-    clients = Client.select().order_by(Client.name, Client.id)
-    if text:
-        pattern = f"%{text.lower()}%"
-        by_case = Case.select(Case.client).where(pw.fn.LOWER(Case.number) ** pattern)
-        by_invoice = Invoice.select(Invoice.client).where(pw.fn.LOWER(Invoice.number) ** pattern)
-        clients = clients.where(
-            (pw.fn.LOWER(Client.name) ** pattern) | (pw.fn.LOWER(Client.email) ** pattern)
-            | Client.id.in_(by_case) | Client.id.in_(by_invoice)
-        )
-    rows = list(clients.limit(limit))
+    rows = search_clients(text, limit)
     ids = [c.id for c in rows]
     cases: dict[int, list[str]] = {i: [] for i in ids}
     for case in Case.select(Case.client, Case.number).where(Case.client.in_(ids)).order_by(Case.number):

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import socket
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
@@ -33,6 +32,14 @@ class StripeSettings:
     timeout_seconds: float = 30.0
     # Keyed card entry in live mode needs Stripe's raw-card-data access for the account.
     raw_card_data_access: bool = False
+    # Requests a second Paydesk sends to the account at most, all checkouts together; unset:
+    # Stripe's own limit for the key's mode (25 in test mode, 100 in live mode).
+    requests_per_second: int | None = None
+    # The signing secret of Paydesk's webhook endpoint (whsec_...), for `serve-webhooks`.
+    webhook_secret: str | None = field(default=None, repr=False)
+    # How often a long-running Paydesk reads Stripe's events (refunds made in the
+    # Dashboard, disputes) when it polls for them.
+    events_poll_seconds: float = 60.0
 
     @property
     def test_mode(self) -> bool:
@@ -57,6 +64,8 @@ class SmtpSettings:
 @dataclass(frozen=True)
 class KioskSettings:
     idle_seconds: int = 120
+    # How long a card page opened on the payer's phone pays (the kiosk's and the desk's).
+    phone_link_minutes: int = 30
 
 
 @dataclass(frozen=True)
@@ -135,6 +144,8 @@ ENVIRONMENT = {
     "stripe.max_network_retries": "PAYDESK_STRIPE_MAX_NETWORK_RETRIES",
     "stripe.timeout_seconds": "PAYDESK_STRIPE_TIMEOUT_SECONDS",
     "stripe.raw_card_data_access": "PAYDESK_STRIPE_RAW_CARD_DATA_ACCESS",
+    "stripe.requests_per_second": "PAYDESK_STRIPE_REQUESTS_PER_SECOND",
+    "stripe.webhook_secret": "STRIPE_WEBHOOK_SECRET",
     "smtp.host": "PAYDESK_SMTP_HOST",
     "smtp.port": "PAYDESK_SMTP_PORT",
     "smtp.username": "PAYDESK_SMTP_USERNAME",
@@ -144,9 +155,10 @@ ENVIRONMENT = {
     "paydesk.outbox_dir": "PAYDESK_OUTBOX_DIR",
     "paydesk.terminal": "PAYDESK_TERMINAL",
     "kiosk.idle_seconds": "PAYDESK_KIOSK_IDLE_SECONDS",
+    "kiosk.phone_link_minutes": "PAYDESK_KIOSK_PHONE_LINK_MINUTES",
 }
 
-_SECRET = {"stripe.api_key", "smtp.password", "ssh.passwords"}
+_SECRET = {"stripe.api_key", "stripe.webhook_secret", "smtp.password", "ssh.passwords"}
 _TOP_LEVEL = {"database.url": "database_url", "paydesk.outbox_dir": "outbox_dir",
               "paydesk.terminal": "terminal"}
 _SECTIONS = {"stripe": StripeSettings, "smtp": SmtpSettings, "kiosk": KioskSettings,
@@ -206,6 +218,9 @@ def _validate(settings: Settings) -> Settings:
         raise ConfigError(
             f"stripe.api_base (PAYDESK_STRIPE_API_BASE) must be an http:// or https:// URL, got {base!r}"
         )
+    rate = settings.stripe.requests_per_second
+    if rate is not None and rate < 1:
+        raise ConfigError(f"stripe.requests_per_second must be at least 1, got {rate}")
     url = settings.database_url
     if not url:
         raise ConfigError("database.url must be a SQLite file path or a postgresql:// URL")
@@ -237,6 +252,9 @@ def _validate(settings: Settings) -> Settings:
         raise ConfigError(
             f"kiosk.idle_seconds must be at least 5, got {settings.kiosk.idle_seconds}"
         )
+    if not 1 <= settings.kiosk.phone_link_minutes <= 1440:
+        raise ConfigError("kiosk.phone_link_minutes must be 1 to 1440 (24 hours), got "
+                          f"{settings.kiosk.phone_link_minutes}")
     return settings
 
 
@@ -283,6 +301,9 @@ def load_settings(
     settings = defaults()
     path = Path(config_path) if config_path is not None else default_config_path()
     if path.exists():
+        # The TOML parser only when there is a file to read (a start without one skips it).
+        import tomllib
+
         try:
             table = tomllib.loads(path.read_text(encoding="utf-8"))
         except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:

@@ -13,26 +13,11 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import replace
 
-from billing import checkout as engine
-from billing import (
-    clients,
-    emails,
-    firm_details,
-    ledger,
-    offline,
-    outbox,
-    receipts,
-    reconcile,
-    refunds,
-    reserve,
-    saved_cards,
-    sharing,
-    staff,
-)
 from billing.audit import audit
-from billing.card_entry import check_keyed_card
 from billing.config import Settings
 from billing.errors import BillingError, NotAllowed, StripeUnavailable
+from billing.lazy_import import LazyModule
+from billing.startup_gate import StartupGate
 from billing.values import (
     AuditRow,
     BalanceChange,
@@ -52,6 +37,7 @@ from billing.values import (
 )
 from gateway import errors as gw
 from models.db import write_transaction
+from models.events import dispute_flags
 from models.firm import Case, Client, Firm, Staff, utcnow
 from models.invoices import Invoice
 from models.money import (
@@ -64,6 +50,25 @@ from models.money import (
 from models.payments import Checkout, InvoicePayment
 from models.records import AuditEntry
 
+# Loaded when first used: the first screen is drawn before any of them is needed.
+engine = LazyModule("billing.checkout")
+clients = LazyModule("billing.clients")
+emails = LazyModule("billing.emails")
+firm_details = LazyModule("billing.firm_details")
+ledger = LazyModule("billing.ledger")
+offline = LazyModule("billing.offline")
+outbox = LazyModule("billing.outbox")
+receipts = LazyModule("billing.receipts")
+reconcile = LazyModule("billing.reconcile")
+refunds = LazyModule("billing.refunds")
+reserve = LazyModule("billing.reserve")
+saved_cards = LazyModule("billing.saved_cards")
+sharing = LazyModule("billing.sharing")
+staff = LazyModule("billing.staff")
+card_entry = LazyModule("billing.card_entry")
+phone_entry = LazyModule("billing.phone_entry")
+phone_link_email = LazyModule("billing.phone_link_email")
+
 log = logging.getLogger(__name__)
 # A start-up reconciliation leaves alone what another terminal may still be paying.
 STARTUP_RECONCILE_AFTER = dt.timedelta(minutes=2)
@@ -73,11 +78,26 @@ class Desk:
     """Paydesk's billing, for one terminal."""
 
     def __init__(self, settings: Settings, gateway, *,
-                 clock: Callable[[], dt.datetime] | None = None) -> None:
+                 clock: Callable[[], dt.datetime] | None = None,
+                 startup: StartupGate | None = None) -> None:
         self.settings = settings
-        self.gateway = gateway
+        self._gateway = gateway
         self.terminal = settings.terminal
         self.clock = clock or utcnow
+        # Shut while the app is still starting (billing.services): Stripe is not reached
+        # until start-up reconciliation has finished. None: nothing to wait for.
+        self.startup = startup
+
+    @property
+    def gateway(self):
+        """The Stripe gateway, once start-up has finished (it waits until then)."""
+        if self.startup is not None:
+            self.startup.wait()
+        return self._gateway
+
+    @gateway.setter
+    def gateway(self, gateway) -> None:
+        self._gateway = gateway
 
     def _today(self) -> dt.date:
         return self.clock().date()
@@ -211,7 +231,7 @@ class Desk:
             raise BillingError("Enter the card number.")
         if card.kind == "keyed":
             # The whole card is checked before anything is reserved: a typo leaves nothing.
-            check_keyed_card(card.keyed, today=self._today())
+            card_entry.check_keyed_card(card.keyed, today=self._today())
         if card.kind == "saved" and not card.payment_method_id:
             raise BillingError("Choose a saved card.")
         if card.kind == "reader" and not card.reader_id:
@@ -222,22 +242,108 @@ class Desk:
             # The code holder's own address for their receipt (never the client's).
             payer = replace(payer, email=emails.check_address(payer.email))
         saved_cards.check_keep(payer, card)
+        # Nothing is reserved or sent before start-up has settled what earlier runs left.
+        gateway = self.gateway
         checkout_id = reserve.reserve(payer, amounts, method=engine.CARD_METHODS[card.kind],
                                      terminal=self.terminal, today=self._today())
         saved_cards.record_consent(checkout_id, payer, card, terminal=self.terminal)
-        result = engine.run_checkout(self.gateway, checkout_id, card, terminal=self.terminal,
+        result = engine.run_checkout(gateway, checkout_id, card, terminal=self.terminal,
                                      on_progress=on_progress)
         if result.status == "verifying":
             # One more try now (the card processor may answer at once); else reconciliation.
             try:
-                reconcile.settle_checkout(self.gateway, checkout_id, terminal=self.terminal)
+                reconcile.settle_checkout(gateway, checkout_id, terminal=self.terminal)
             except Exception:  # noqa: BLE001 - left for reconciliation
                 log.warning("checkout %s: still verifying", checkout_id)
             result = ledger.result_of(checkout_id)
-            saved_cards.settle_card(self.gateway, checkout_id, terminal=self.terminal)
+            saved_cards.settle_card(gateway, checkout_id, terminal=self.terminal)
         if result.succeeded:
             self._deliver_email()
         return result
+
+    # --- the card entered on the payer's phone (billing.phone_entry) ------------------------
+    def start_phone_entry(self, payer: Payer, amounts: Mapping[int, Money]):
+        """A card page for the payer's phone, paying exactly `amounts` (a PhoneLink)."""
+        if payer.kind == "staff":
+            staff.require_staff(payer.staff)
+        return phone_entry.start(self.gateway, payer, amounts, terminal=self.terminal,
+                                 minutes=self.settings.kiosk.phone_link_minutes,
+                                 clock=self.clock, locale=self._firm().locale)
+
+    def phone_entry_status(self, payer: Payer, entry_id: int):
+        """How the page is doing (a PhoneStatus): pending, saved, expired, canceled, used."""
+        return phone_entry.poll(self.gateway, entry_id, clock=self.clock, payer=payer)
+
+    def cancel_phone_entry(self, payer: Payer, entry_id: int) -> None:
+        phone_entry.cancel(self.gateway, entry_id, payer=payer)
+
+    def pay_phone_entry(self, payer: Payer, entry_id: int, amounts: Mapping[int, Money],
+                        on_progress: Callable[[ProgressEvent], None] | None = None
+                        ) -> CheckoutResult:
+        """Pay with the card saved on the page, once (see billing.phone_entry.charge)."""
+        if payer.kind == "staff":
+            staff.require_staff(payer.staff)
+        result = phone_entry.charge(self.gateway, payer, entry_id, amounts,
+                                    terminal=self.terminal, today=self._today(),
+                                    clock=self.clock, on_progress=on_progress)
+        if result.succeeded:
+            self._deliver_email()
+        return result
+
+    def email_phone_link(self, payer: Payer, entry_id: int, to: str,
+                         local_expiry: str) -> str:
+        """Queue the page's link to the payer's address; the address it goes to."""
+        queued = phone_link_email.queue_phone_link_email(
+            entry_id, to, client_id=payer.client_id, local_expiry=local_expiry)
+        self._deliver_email()
+        return queued.recipient
+
+    # --- bank debits (billing.bank_checkout) ----------------------------------------------
+    def bank_authorization_text(self, payer: Payer, amounts: Mapping[int, Money], kind: str,
+                                last4: str = "") -> str:
+        """The authorization to show (WEB) or read aloud (TEL) for these amounts today."""
+        from billing.bank_authorization import authorization_text
+
+        firm = Client.get_by_id(payer.client_id).firm
+        return authorization_text(firm, payer, amounts, kind, self._today(), last4=last4)
+
+    def pay_by_bank(self, payer: Payer, amounts: Mapping[int, Money], account, context):
+        """One bank debit per invoice (billing.bank_checkout.start_bank_checkout): a
+        BankCheckoutResult, or NeedsVerification while the account is being verified."""
+        from billing import bank_checkout
+
+        if payer.kind == "staff":
+            staff.require_staff(payer.staff)
+        if not context.terminal:
+            context = replace(context, terminal=self.terminal)
+        gateway = self.gateway
+        result = bank_checkout.start_bank_checkout(gateway, payer, amounts, account, context,
+                                                   today=self._today())
+        self._deliver_email()
+        return result
+
+    def verify_bank_account(self, payer: Payer, checkout_id: int, *,
+                            descriptor_code: str | None = None,
+                            amounts: tuple[int, int] | None = None):
+        """The microdeposit's code or amounts; then the debits start (see bank_checkout)."""
+        from billing import bank_checkout
+
+        result = bank_checkout.verify_bank_account(
+            self.gateway, payer, checkout_id, descriptor_code=descriptor_code, amounts=amounts)
+        self._deliver_email()
+        return result
+
+    def pending_bank_payments(self, payer: Payer):
+        """The payer's bank debits still settling ("bank payment pending", with amounts)."""
+        from billing.bank_pending import pending_bank_payments
+
+        return pending_bank_payments(payer.client_id)
+
+    def set_bank_debits(self, staff_session: StaffSession, enabled: bool) -> bool:
+        """Bank debits on or off for the firm (administrators only; audited)."""
+        from billing.bank_pending import set_bank_debits
+
+        return set_bank_debits(staff_session, enabled, terminal=self.terminal)
 
     def _deliver_email(self) -> None:
         """Best effort: the email is queued with the payment; a failure here only delays it."""
@@ -319,10 +425,19 @@ class Desk:
     def reconcile(self, *, older_than: dt.timedelta | None = None) -> ReconcileReport:
         """Settle every unfinished checkout and refund (with `older_than`: only those
         untouched for that long)."""
-        report = reconcile.reconcile(self.gateway, terminal=self.terminal,
+        return self._reconcile(self.gateway, older_than)
+
+    def reconcile_at_start(self, gateway) -> ReconcileReport:
+        """Start-up's reconciliation, over the `gateway` start-up has just built (the gate is
+        still shut: it opens once this has run)."""
+        self._gateway = gateway
+        return self._reconcile(gateway, STARTUP_RECONCILE_AFTER)
+
+    def _reconcile(self, gateway, older_than: dt.timedelta | None) -> ReconcileReport:
+        report = reconcile.reconcile(gateway, terminal=self.terminal,
                                      older_than=older_than, clock=self.clock)
         # The cards of checkouts that ended meanwhile are kept or released now.
-        saved_cards.settle_pending(self.gateway, terminal=self.terminal)
+        saved_cards.settle_pending(gateway, terminal=self.terminal)
         return report
 
 
@@ -344,7 +459,9 @@ def payment_rows(*, client_id: int | None = None, checkout_id: int | None = None
                             | (InvoicePayment.receipt_number ** pattern))
     query = query.order_by(Checkout.created_at.desc(), InvoicePayment.id.desc())
     rows = []
-    for p in query.limit(max(1, min(limit, 5000))):
+    found = list(query.limit(max(1, min(limit, 5000))))
+    disputed, charged_back = dispute_flags([p.id for p in found])
+    for p in found:
         c = p.checkout
         rows.append(PaymentRow(
             invoice_payment_id=p.id, checkout_id=c.id, at=p.completed_at or c.created_at,
@@ -356,6 +473,7 @@ def payment_rows(*, client_id: int | None = None, checkout_id: int | None = None
             failure_message=p.failure_message if p.status in ("declined", "failed") else None,
             failure_code=(p.decline_code or p.failure_code)
             if p.status in ("declined", "failed") else None,
+            disputed=p.id in disputed, charged_back=p.id in charged_back,
         ))
     return rows
 

@@ -8,7 +8,7 @@ stand-in. Every method is blocking (database, Stripe): call it from a worker thr
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from billing.values import (
     AuditRow,
@@ -28,6 +28,16 @@ from billing.values import (
     StaffSession,
 )
 from models.money import Money
+
+if TYPE_CHECKING:  # imported when paying, not at start-up
+    from billing.bank_values import (
+        AuthorizationContext,
+        BankAccountEntry,
+        BankCheckoutResult,
+        BankDebitLine,
+        NeedsVerification,
+    )
+    from billing.phone_entry import PhoneLink, PhoneStatus
 
 
 class DeskApi(Protocol):
@@ -106,6 +116,55 @@ class DeskApi(Protocol):
         or none. Raises BillingError subclasses before anything is charged when a rule is
         broken (BalancesChanged, naming every invoice, when balances changed since the
         payer chose); declines come back as a failed CheckoutResult naming the invoice."""
+
+    # --- bank debits -------------------------------------------------------------------
+    def bank_authorization_text(self, payer: Payer, amounts: Mapping[int, Money], kind: str,
+                                last4: str = "") -> str:
+        """The exact authorization text to show (kind "WEB") or read aloud ("TEL")."""
+
+    def pay_by_bank(self, payer: Payer, amounts: Mapping[int, Money],
+                    account: BankAccountEntry, context: AuthorizationContext
+                    ) -> BankCheckoutResult | NeedsVerification:
+        """One debit per invoice, not all-or-nothing; BillingError (nothing changed) for a
+        bad account number or an authorization text that no longer matches."""
+
+    def verify_bank_account(self, payer: Payer, checkout_id: int, *,
+                            descriptor_code: str | None = None,
+                            amounts: tuple[int, int] | None = None
+                            ) -> BankCheckoutResult | NeedsVerification:
+        """The microdeposit reading; the debits start once it is right."""
+
+    def pending_bank_payments(self, payer: Payer) -> list[BankDebitLine]:
+        """The payer's bank debits still settling: "bank payment pending" and the amount."""
+
+    def set_bank_debits(self, staff: StaffSession, enabled: bool) -> bool:
+        """Switch bank debits on or off for the firm (administrators)."""
+
+    # --- the card entered on the payer's phone ----------------------------------------
+    def start_phone_entry(self, payer: Payer, amounts: Mapping[int, Money]) -> PhoneLink:
+        """Open a card page for the payer's own phone, paying exactly `amounts` (the
+        review's list): its link, expiry and lines. BalancesChanged, NotAllowed or
+        StripeUnavailable (nothing opened) otherwise."""
+
+    def phone_entry_status(self, payer: Payer, entry_id: int) -> PhoneStatus:
+        """One look at the page: pending, saved (with the card's label), expired,
+        canceled or used. A page past its time is closed and says expired."""
+
+    def cancel_phone_entry(self, payer: Payer, entry_id: int) -> None:
+        """Close the page: its card will never be charged."""
+
+    def pay_phone_entry(
+        self,
+        payer: Payer,
+        entry_id: int,
+        amounts: Mapping[int, Money],
+        on_progress: Callable[[ProgressEvent], None] | None = None,
+    ) -> CheckoutResult:
+        """`pay` with the card saved on the page, once; BillingError (nothing charged) for
+        other amounts, or a page used, expired, closed or without a card."""
+
+    def email_phone_link(self, payer: Payer, entry_id: int, to: str, local_expiry: str) -> str:
+        """Queue the page's link to `to` through the outbox; the address it goes to."""
 
     # --- staff ------------------------------------------------------------------------
     def payments(

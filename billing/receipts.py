@@ -14,8 +14,6 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 import peewee as pw
-from fpdf import FPDF
-from fpdf.enums import XPos, YPos
 
 from billing.errors import BillingError
 from billing.localtime import firm_datetime
@@ -193,7 +191,7 @@ def _payment_row(number: str) -> InvoicePayment | None:
 
 def _refund_row(number: str) -> Refund | None:
     refund = (
-        Refund.select(Refund, Staff).join(Staff)
+        Refund.select(Refund, Staff).join(Staff, pw.JOIN.LEFT_OUTER)  # none: made in Stripe
         .where(Refund.receipt_number == number, Refund.status == "succeeded")
         .first()
     )
@@ -277,7 +275,7 @@ def _refund_receipt(refund: Refund) -> Receipt:
         payment_receipt_number=payment.receipt_number,
         refund_reason=refund.reason,
         stripe_refund_id=refund.stripe_refund_id,
-        staff_name=refund.staff.name,
+        staff_name=refund.staff.name if refund.staff_id else None,  # None: made in Stripe
     )
 
 
@@ -382,6 +380,11 @@ def latin1(text: str) -> str:
 
 def render_pdf(receipt: Receipt, *, compress: bool = True) -> bytes:
     """The receipt as a one-page PDF (A5, Helvetica; Latin-1 text)."""
+    # fpdf2 (and the fontTools it loads) takes a third of a second to import: only a PDF
+    # receipt needs it, so it is not loaded before the first screen.
+    from fpdf import FPDF
+    from fpdf.enums import XPos, YPos
+
     pdf = FPDF(unit="mm", format=(148, 210))  # A5; the name "A5" warns in fpdf2 2.8
     pdf.set_compression(compress)
     pdf.set_creation_date(receipt.issued_at.replace(tzinfo=dt.UTC))

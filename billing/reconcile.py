@@ -22,6 +22,8 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 
+from peewee import ModelSelect
+
 from billing import lease, ledger
 from billing.checkout import CheckoutRun
 from billing.outcomes import Outcome
@@ -32,6 +34,7 @@ from gateway import errors as gw
 from gateway.values import PaymentIntentInfo
 from models.firm import utcnow
 from models.payments import Checkout, InvoicePayment, Refund
+from models.queries import status_literally_in
 
 INTERRUPTED = "The payment was interrupted before it finished. Nothing was charged."
 NOT_MADE = ("The card processor has no record of this authorization, and it is too old to be "
@@ -201,6 +204,27 @@ def _cancel_rest(gateway, run: CheckoutRun, checkout: Checkout, now: dt.datetime
                                   else "cancelling")
 
 
+def unfinished_checkouts(cutoff: dt.datetime | None) -> ModelSelect:
+    """The card checkouts not final (untouched since `cutoff`, if given), by id. Read
+    through the partial index checkout_open: at start-up, whatever the firm's history."""
+    query = Checkout.select(Checkout.id, Checkout.terminal, Checkout.lease_owner,
+                            Checkout.lease_until).where(
+        status_literally_in(Checkout.status, ledger.FINAL_CHECKOUT, negate=True)
+        & Checkout.method.startswith("card_"))
+    if cutoff is not None:
+        query = query.where(Checkout.updated_at <= cutoff)
+    return query.order_by(Checkout.id)
+
+
+def unfinished_refunds(cutoff: dt.datetime | None) -> ModelSelect:
+    """The ids of the refunds not final (made before `cutoff`, if given), by id, read
+    through the partial index refund_open."""
+    query = Refund.select(Refund.id).where(status_literally_in(Refund.status, OPEN_REFUND))
+    if cutoff is not None:
+        query = query.where(Refund.created_at <= cutoff)
+    return query.order_by(Refund.id)
+
+
 def reconcile(gateway, *, terminal: str, older_than: dt.timedelta | None = None,
               clock: Callable[[], dt.datetime] = utcnow) -> ReconcileReport:
     """Settle every unfinished card checkout and refund whose owner is gone: a payment
@@ -208,15 +232,11 @@ def reconcile(gateway, *, terminal: str, older_than: dt.timedelta | None = None,
     notes. With `older_than`, only those untouched for that long as well. Returns how many
     were settled and how many are still unknown."""
     cutoff = clock() - older_than if older_than is not None else None
-    checkouts = Checkout.select(Checkout.id, Checkout.terminal, Checkout.lease_owner,
-                                Checkout.lease_until).where(
-        Checkout.status.not_in(ledger.FINAL_CHECKOUT) & Checkout.method.startswith("card_"))
-    if cutoff is not None:
-        checkouts = checkouts.where(Checkout.updated_at <= cutoff)
+    checkouts = unfinished_checkouts(cutoff)
     settled = unknown = refunds_settled = 0
     notes: list[str] = []
     now = clock()
-    for checkout in checkouts.order_by(Checkout.id):
+    for checkout in checkouts:
         checkout_id = checkout.id
         if not lease.owner_gone(checkout, now):
             notes.append(f"checkout {checkout_id}: still being paid at {checkout.terminal}; "
@@ -231,10 +251,7 @@ def reconcile(gateway, *, terminal: str, older_than: dt.timedelta | None = None,
             settled += 1
         else:
             unknown += 1
-    refunds = Refund.select(Refund.id).where(Refund.status.in_(OPEN_REFUND))
-    if cutoff is not None:
-        refunds = refunds.where(Refund.created_at <= cutoff)
-    for (refund_id,) in refunds.order_by(Refund.id).tuples():
+    for (refund_id,) in unfinished_refunds(cutoff).tuples():
         try:
             done = settle_refund(gateway, refund_id, terminal=terminal, now=clock())
         except Exception as exc:  # noqa: BLE001

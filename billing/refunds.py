@@ -74,6 +74,8 @@ def reserve_refund(staff: StaffSession, payment_id: int, amount: Money | None, r
 
 
 def _actor(refund: Refund) -> str:
+    if refund.staff_id is None:  # made in the Stripe Dashboard, learnt from its event
+        return "stripe"
     staff = Staff.get_or_none(Staff.id == refund.staff_id)
     return f"staff:{staff.name if staff else refund.staff_id}"
 
@@ -104,6 +106,10 @@ def _record(refund_id: int, stripe_refund_id: str | None, *, terminal: str) -> N
               result="succeeded", terminal=terminal,
               details=(f"invoice_payment:{payment.id} refund:{refund.id} "
                        f"amount_minor={refund.amount_minor} reason={refund.reason}"))
+
+
+# Refunds made in Stripe (learnt from its events) are recorded the same way.
+record_refund = _record
 
 
 def _fail(refund_id: int, message: str, *, terminal: str, result: str = "failed") -> None:

@@ -1,7 +1,8 @@
 """What open checkouts hold on invoices, and checking amounts against what is left.
 
 An invoice payment that is not final (pending, authorizing, authorized, capturing,
-cancelling, verifying) holds its amount: another payer cannot pay that part of the
+cancelling, verifying, and a bank debit still processing) holds its amount: another payer
+cannot pay that part of the
 balance until it is captured (then it is paid) or released.
 """
 
@@ -21,6 +22,7 @@ from models.queries import PayableInvoice
 
 HOLDING_STATUSES = (
     "pending", "authorizing", "authorized", "capturing", "cancelling", "verifying",
+    "processing",
 )
 
 

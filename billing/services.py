@@ -8,16 +8,21 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import threading
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
 
 import peewee
 
 from billing.config import Settings
-from billing.desk import STARTUP_RECONCILE_AFTER, Desk
-from gateway import GatewayOptions, StripeGateway
+from billing.desk import Desk
+from billing.startup_gate import StartupGate
 from models.db import bind, open_database, sqlite_path
 from models.schema import upgrade
+
+if TYPE_CHECKING:
+    from gateway import StripeGateway
 
 log = logging.getLogger(__name__)
 # The embedded demo's key: any sk_test_ key works with the in-process sandbox.
@@ -28,15 +33,57 @@ SANDBOX_API_KEY = "sk_test_paydesk_embedded_sandbox"  # noqa: S105 - a sandbox k
 class Services:
     settings: Settings
     db: peewee.Database
-    gateway: StripeGateway
+    gateway: StripeGateway | None  # None until `finish_start` (built with start_later)
     desk: Desk
     sandbox: object | None = None  # the in-process sandbox when no Stripe key is configured
+    # Set by build_services(start_later=True): what `finish_start` has left to do.
+    reconcile_at_start: bool = False
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _closed: bool = field(default=False, repr=False)
+
+    def finish_start(self) -> None:
+        """What start-up left for after the first screen (blocking: run it in a worker
+        thread): load the Stripe SDK, start the in-process sandbox when no key is set,
+        settle what earlier runs left unfinished, then open the desk's gate. The gate opens
+        however this ends; a second call does nothing."""
+        gate = self.desk.startup
+        if gate is None or gate.is_open:
+            return
+        error = None
+        try:
+            if self._closed:
+                error = "Paydesk has stopped"
+                return
+            if self.gateway is None:
+                settings, gateway, sandbox = _connect(self.settings)
+                with self._lock:
+                    if self._closed:  # the app stopped meanwhile: nothing is left running
+                        if sandbox is not None:
+                            sandbox.stop()
+                        error = "Paydesk has stopped"
+                        return
+                    self.settings, self.gateway, self.sandbox = settings, gateway, sandbox
+                self.desk.settings = settings
+            if self.reconcile_at_start:
+                _reconcile(lambda: self.desk.reconcile_at_start(self.gateway))
+            else:
+                self.desk.gateway = self.gateway
+        except Exception as exc:  # noqa: BLE001 - every Stripe action then says so, in words
+            log.warning("Stripe could not be set up at start-up (%s)", type(exc).__name__)
+            error = type(exc).__name__
+        finally:
+            # Reconciliation's connection belongs to this thread: it is not left open.
+            if not self.db.is_closed():
+                self.db.close()
+            gate.open(error)
 
     def close(self) -> None:
         """Stop the embedded sandbox and close this thread's database connection."""
-        if self.sandbox is not None:
-            self.sandbox.stop()
-            self.sandbox = None
+        with self._lock:
+            self._closed = True
+            sandbox, self.sandbox = self.sandbox, None
+        if sandbox is not None:
+            sandbox.stop()
         if not self.db.is_closed():
             self.db.close()
 
@@ -50,35 +97,60 @@ def embedded_sandbox_state(settings: Settings) -> str | None:
 
 
 def build_services(settings: Settings, *, clock: Callable[[], dt.datetime] | None = None,
-                   reconcile_at_start: bool = True, gateway: StripeGateway | None = None
-                   ) -> Services:
+                   reconcile_at_start: bool = True, gateway: StripeGateway | None = None,
+                   start_later: bool = False) -> Services:
     """Bind and upgrade the database, build the gateway (starting the in-process sandbox
     when `settings.stripe.api_key` is None), build the Desk, and settle what earlier runs
-    left unfinished (checkouts untouched for STARTUP_RECONCILE_AFTER). `gateway` lets a
-    test inject its own."""
+    left unfinished (checkouts untouched for billing.desk.STARTUP_RECONCILE_AFTER). `gateway` lets a
+    test inject its own.
+
+    With `start_later` only the database and the Desk are ready on return: the gateway,
+    the sandbox and reconciliation wait for `Services.finish_start` (the app runs it once its
+    first screen is drawn), and until that has finished the Desk's Stripe work waits."""
     db = bind(open_database(settings.database_url))
     upgrade(db)
+    if start_later:
+        desk = Desk(settings, gateway, clock=clock, startup=StartupGate())
+        return Services(settings=settings, db=db, gateway=gateway, desk=desk,
+                        reconcile_at_start=reconcile_at_start)
     sandbox = None
     if gateway is None:
-        stripe = settings.stripe
-        api_key, api_base = stripe.api_key, stripe.api_base
-        if api_key is None:
-            from gateway.sandbox import start_sandbox
-
-            sandbox = start_sandbox(port=0, state_file=embedded_sandbox_state(settings))
-            api_key, api_base = SANDBOX_API_KEY, sandbox.url
-            settings = replace(settings, stripe=replace(stripe, api_base=api_base))
-        gateway = StripeGateway.from_options(GatewayOptions(
-            api_key=api_key, api_base=api_base, max_network_retries=stripe.max_network_retries,
-            timeout_seconds=stripe.timeout_seconds,
-            raw_card_data_access=stripe.raw_card_data_access))
+        settings, gateway, sandbox = _connect(settings)
     desk = Desk(settings, gateway, clock=clock)
     services = Services(settings=settings, db=db, gateway=gateway, desk=desk, sandbox=sandbox)
     if reconcile_at_start:
-        try:
-            report = desk.reconcile(older_than=STARTUP_RECONCILE_AFTER)
-            if report.still_unknown:
-                log.warning("reconciliation: %d still unknown", report.still_unknown)
-        except Exception:  # noqa: BLE001 - Stripe unreachable: the next run settles them
-            log.warning("reconciliation at start-up did not finish", exc_info=False)
+        _reconcile(lambda: desk.reconcile_at_start(gateway))
     return services
+
+
+def _connect(settings: Settings) -> tuple[Settings, StripeGateway, object | None]:
+    """The gateway for `settings` (loading the Stripe SDK), and the in-process sandbox it
+    talks to when no Stripe key is configured (None otherwise); the settings then name the
+    sandbox's address."""
+    from gateway import GatewayOptions, StripeGateway
+
+    stripe = settings.stripe
+    api_key, api_base = stripe.api_key, stripe.api_base
+    sandbox = None
+    if api_key is None:
+        from gateway.sandbox import start_sandbox
+
+        sandbox = start_sandbox(port=0, state_file=embedded_sandbox_state(settings))
+        api_key, api_base = SANDBOX_API_KEY, sandbox.url
+        settings = replace(settings, stripe=replace(stripe, api_base=api_base))
+    gateway = StripeGateway.from_options(GatewayOptions(
+        api_key=api_key, api_base=api_base, max_network_retries=stripe.max_network_retries,
+        timeout_seconds=stripe.timeout_seconds,
+        raw_card_data_access=stripe.raw_card_data_access,
+        requests_per_second=stripe.requests_per_second))
+    return settings, gateway, sandbox
+
+
+def _reconcile(run: Callable[[], object]) -> None:
+    """Start-up's reconciliation; Stripe unreachable only postpones it to the next run."""
+    try:
+        report = run()
+        if report.still_unknown:
+            log.warning("reconciliation: %d still unknown", report.still_unknown)
+    except Exception:  # noqa: BLE001 - Stripe unreachable: the next run settles them
+        log.warning("reconciliation at start-up did not finish", exc_info=False)

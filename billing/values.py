@@ -198,9 +198,15 @@ class PaymentRow:
     # A declined or failed attempt: what the card processor said, and its code.
     failure_message: str | None = None
     failure_code: str | None = None
+    # The cardholder's bank disputes it (a chargeback or an inquiry still open).
+    disputed: bool = False
+    # A dispute was lost: the money went back to the cardholder, nothing is left to refund.
+    charged_back: bool = False
 
     @property
     def refundable(self) -> Money:
+        if self.charged_back:
+            return Money(0, self.amount.currency)
         return self.amount - self.refunded
 
 

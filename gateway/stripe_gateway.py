@@ -11,18 +11,23 @@ checker run by `make test` refuses a parameter Stripe does not know before it is
 Each kind of operation lives in its own module and `StripeGateway` takes them all:
 `gateway.customer_cards` (customers, keyed and saved cards), `gateway.payments` (holds, and
 which payment methods an intent accepts), `gateway.reader` (the card reader),
-`gateway.read_back` (reconciliation's reads), over `gateway.stripe_calls` (the plumbing).
+`gateway.read_back` (reconciliation's reads), `gateway.events` (Stripe's events), over
+`gateway.stripe_calls` (the plumbing).
 """
 
 from __future__ import annotations
 
+from gateway.bank_debits import BankDebits
 from gateway.client import GatewayOptions, build_stripe_client
 from gateway.customer_cards import CustomerCards
+from gateway.events import Events
+from gateway.hosted_setup import HostedSetupOperations
 from gateway.read_back import ReadBack
 from gateway.reader import ReaderOperations
 
 
-class StripeGateway(CustomerCards, ReaderOperations, ReadBack):
+class StripeGateway(CustomerCards, ReaderOperations, ReadBack, Events, HostedSetupOperations,
+                    BankDebits):
     """Stripe for Paydesk. Blocking: call it from a worker thread, never the UI thread."""
 
     @classmethod

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import stripe
 
 from gateway.errors import (
@@ -29,6 +31,23 @@ DECLINE_MESSAGES = {
 GENERIC_DECLINE = "The card was declined. Please use another card or call the card's issuer."
 AUTHENTICATION = ("This card needs the cardholder to approve the payment with their bank "
                   "(3-D Secure), which this terminal cannot do. Please use another card.")
+# What a payer at the desk is told when Stripe refuses a bank account or its verification.
+BANK_MESSAGES = {
+    "routing_number_invalid": "That routing number is not valid. Please check the 9 digits.",
+    "account_number_invalid": "That account number is not valid. Please check the digits.",
+    "payment_method_microdeposit_verification_amounts_mismatch":
+        "Those amounts do not match the deposits sent to the account. Please check the "
+        "bank statement and try again.",
+    "payment_method_microdeposit_verification_descriptor_code_mismatch":
+        "That code does not match the deposit sent to the account. It starts with SM and "
+        "is on the bank statement.",
+    "payment_method_microdeposit_verification_attempts_exceeded":
+        "Too many wrong attempts: this bank account cannot be verified. Please enter the "
+        "account again or pay another way.",
+    "payment_method_microdeposit_verification_timeout":
+        "The deposits were not verified in time. Please enter the account again.",
+}
+_ATTEMPTS_LEFT = re.compile(r"You have (\d+) verification attempts? remaining")
 UNKNOWN = ("We could not get an answer from the card processor. Nothing is shown as paid or "
            "declined until Paydesk has checked with Stripe.")
 
@@ -55,6 +74,10 @@ def translate(exc: stripe.StripeError) -> GatewayError:
     if isinstance(exc, stripe.IdempotencyError):
         # Same key, other parameters: a bug in the caller, never a payment outcome.
         return InvalidRequest(exc.user_message or str(exc), code="idempotency_error")
+    if isinstance(exc, stripe.InvalidRequestError) and exc.code in BANK_MESSAGES:
+        left = _ATTEMPTS_LEFT.search(exc.user_message or "")
+        more = f" Attempts left: {left.group(1)}." if left else ""
+        return InvalidRequest(BANK_MESSAGES[exc.code] + more, code=exc.code, param=exc.param)
     if isinstance(exc, stripe.InvalidRequestError):
         return InvalidRequest(exc.user_message or str(exc), code=exc.code, param=exc.param)
     if isinstance(exc, stripe.AuthenticationError | stripe.PermissionError):

@@ -1,5 +1,6 @@
 """Paydesk's data: peewee models, the database binding, migrations, money."""
 
+from models.bank_debits import BankAuthorization, BankMandate
 from models.cards import CardConsent, CardRemoval
 from models.db import (
     BaseModel,
@@ -10,9 +11,11 @@ from models.db import (
     open_database,
     write_transaction,
 )
+from models.events import Dispute, StripeEvent, StripeEventCursor, StripeEventFailure
 from models.firm import Case, Client, Firm, PortalAccount, Staff, utcnow
 from models.invoices import Invoice, InvoiceLine, InvoiceShare, PaymentPlan, PlanInstalment
 from models.payments import Checkout, InvoicePayment, Refund
+from models.phone_entries import PhoneEntry, PhoneEntryInvoice
 from models.records import AppendOnlyError, AuditEntry, OutboundEmail
 from models.security import SignInGuard
 
@@ -21,13 +24,15 @@ ALL_MODELS = [
     Invoice, InvoiceLine, InvoiceShare, PaymentPlan, PlanInstalment,
     Checkout, InvoicePayment, Refund,
     AuditEntry, OutboundEmail, CardConsent, CardRemoval, SignInGuard,
+    StripeEvent, StripeEventCursor, StripeEventFailure, Dispute, PhoneEntry, PhoneEntryInvoice,
+    BankAuthorization, BankMandate,
 ]
 
 __all__ = [
-    "ALL_MODELS", "AppendOnlyError", "AuditEntry", "BaseModel", "CardConsent", "CardRemoval",
+    "ALL_MODELS", "AppendOnlyError", "AuditEntry", "BankAuthorization", "BankMandate", "BaseModel", "CardConsent", "CardRemoval",
     "Case", "Checkout",
-    "Client", "Firm", "Invoice", "InvoiceLine", "InvoicePayment", "InvoiceShare",
-    "OutboundEmail", "PaymentPlan", "PlanInstalment", "PortalAccount", "Refund", "Staff",
+    "Client", "Dispute", "StripeEvent", "StripeEventCursor", "StripeEventFailure", "Firm", "Invoice", "InvoiceLine", "InvoicePayment", "InvoiceShare",
+    "OutboundEmail", "PaymentPlan", "PhoneEntry", "PhoneEntryInvoice", "PlanInstalment", "PortalAccount", "Refund", "Staff",
     "SignInGuard",
     "bind", "database", "for_update", "is_postgres", "open_database", "utcnow",
     "write_transaction",

@@ -15,7 +15,7 @@ from models.firm import Case, Client, Firm, PortalAccount, Staff
 from models.invoices import Invoice, InvoiceLine, InvoiceShare, PaymentPlan, PlanInstalment
 from models.payments import Checkout, InvoicePayment
 from models.records import AuditEntry
-from models.security import hash_payment_code, hash_secret
+from models.security import hash_payment_code
 
 FIRM_NAME = "Harbor & Vale LLP"
 FIRM_TIME_ZONE = "America/New_York"
@@ -25,6 +25,22 @@ FIRM_EMAIL = "billing@harborvale.example"
 DEMO_STAFF = (("Front Desk", "front_desk", "2468"), ("Avery Admin", "admin", "1357"))
 DANA_EMAIL = "dana.whitfield@example.com"
 DANA_PASSWORD = "demo-dana"  # noqa: S105 - the published demo sign-in
+# The demo's PINs and passwords, hashed once with models.security's parameters: seeding hashes
+# nothing, so a first `paydesk demo` is not held up by a dozen argon2 hashes. (tests/models
+# checks that each still verifies its secret with today's parameters.)
+DEMO_HASHES = {  # noqa: S105 - hashes of the published demo sign-ins
+    "2468": "$argon2id$v=19$m=19456,t=2,p=1$Gx7hhhqiY6PWHe76ecFdYg$HK5nBZ3QNfpWhaFpy75nLBrg7H3Tnl8V1llFnxulJs0",
+    "1357": "$argon2id$v=19$m=19456,t=2,p=1$jqOEYllOsvlQk3y8PM11Aw$XiP01bxGmAOCIbDJdd4ggV0rL/BRFYAvfch9J+M5/pA",
+    "demo-dana": "$argon2id$v=19$m=19456,t=2,p=1$ZbCiNWx0eRUELjX3xOKE4A$MQXmkuvd3An/KaC2nIKZIUhpelExhKN7llChGZgHDxI",
+    "demo-marcus": "$argon2id$v=19$m=19456,t=2,p=1$MxzJeA1NuxZVUloClE52RQ$R+Y+LxoF3Q+WF2dEnmYHxX2W0Hkv4kl6OZb5SdTav5c",
+    "demo-tobias": "$argon2id$v=19$m=19456,t=2,p=1$ok74ga0RpJZo2lQmDZM/FQ$eCSx6jCtzcjmaI81gmTpHB4QQRGTElh/pXVZDrsj1iE",
+    "demo-lena": "$argon2id$v=19$m=19456,t=2,p=1$wOC6vwNgnVc4M2MD1Tpe4A$gnpr+EzICLIQ8hMULiwutJmlpLRP5vqM9lV6REMQ9PQ",
+    "demo-samuel": "$argon2id$v=19$m=19456,t=2,p=1$/RAWKW8ZrQ26HH5udlx44Q$hktgmK5G9+TppT/ovnESFiiOSblDsPrtcGnrdvPwDrQ",
+    "demo-rosa": "$argon2id$v=19$m=19456,t=2,p=1$5g2MPY9qocbeD9Re4yVMQw$FHJYYBnwHcpygRaCcQI3tgLbU7uOD92gN9SWfHyCRMg",
+    "demo-noah": "$argon2id$v=19$m=19456,t=2,p=1$Lc+4TXF77SBOVvVvBX+E3A$HbdsUGmG7J+aHE50eDVdUfHnzcls7MfOESsmds+D2NU",
+    "demo-maya": "$argon2id$v=19$m=19456,t=2,p=1$iYxldBpY6mkJIot6Nw7/3Q$U1vTj18euAksTdZM8jGFfR5VVhi7NX+bZf0koBIuhXA",
+    "demo-ibrahim": "$argon2id$v=19$m=19456,t=2,p=1$kLcbqy0tPilO98CAIbYWsw$cUP9ahUqqanDFOWqxT+jFHyD9ow5VYzPd9fqpZ+W7h0",
+}
 # Seeded timestamps are fixed so that every seed gives the same rows.
 SEEDED_AT = dt.datetime(2026, 10, 1, 9, 0, 0)  # noqa: DTZ001 - stored as naive UTC
 BASE_DATE = dt.date(2026, 9, 1)
@@ -147,13 +163,13 @@ def seed_demo() -> bool:
             time_zone=FIRM_TIME_ZONE, address=FIRM_ADDRESS, phone=FIRM_PHONE, email=FIRM_EMAIL,
         )
         staff = [
-            Staff.create(firm=firm, name=name, role=role, pin_hash=hash_secret(pin))
+            Staff.create(firm=firm, name=name, role=role, pin_hash=DEMO_HASHES[pin])
             for name, role, pin in DEMO_STAFF
         ]
         dana = Client.create(firm=firm, name="Dana Whitfield", email=DANA_EMAIL,
                              phone="+1 555 0100")
         PortalAccount.create(client=dana, email=DANA_EMAIL,
-                             password_hash=hash_secret(DANA_PASSWORD))
+                             password_hash=DEMO_HASHES[DANA_PASSWORD])
         cases = {
             number: Case.create(firm=firm, client=dana, number=number, title=title)
             for number, title in DANA_CASES
@@ -176,7 +192,7 @@ def _seed_other_clients(firm, rng: random.Random, staff) -> None:
         )
         if index % 3 == 0:
             PortalAccount.create(client=client, email=client.email,
-                                 password_hash=hash_secret(f"demo-{first.lower()}"))
+                                 password_hash=DEMO_HASHES[f"demo-{first.lower()}"])
         for c in range(1 + index % 2):
             case = Case.create(
                 firm=firm, client=client, number=f"{last[:3].upper()}-2025-{index * 2 + c + 30:03d}",

@@ -22,6 +22,9 @@ class Firm(BaseModel):
     locale = pw.CharField(max_length=20, default="en_US")
     online_payments_enabled = pw.BooleanField(default=True)
     multi_invoice_payments_enabled = pw.BooleanField(default=True)
+    # Bank debits (ACH) offered at the kiosk and the desk; the Stripe account must have
+    # ACH Direct Debit enabled for live payments.
+    bank_debits_enabled = pw.BooleanField(default=True)
     # Stripe shows "PREFIX* SUFFIX" on the statement; the prefix is at most 10 characters.
     statement_descriptor_prefix = pw.CharField(max_length=10)
     # Timestamps are stored in UTC and shown in this zone (an IANA name).

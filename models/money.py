@@ -11,7 +11,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
-from functools import lru_cache, total_ordering
+from functools import cache, lru_cache, total_ordering
 
 from babel import Locale, UnknownLocaleError
 from babel.numbers import (
@@ -53,7 +53,17 @@ def currency_exponent(currency: str) -> int:
 
     Raises MoneyError if `currency` is not an upper-case ISO code that Babel knows.
     """
-    if not isinstance(currency, str) or not _ISO_CODE.fullmatch(currency):
+    if not isinstance(currency, str):
+        raise MoneyError(f"{currency!r} is not a currency code")
+    return _checked_exponent(currency)
+
+
+# Every Money checks its currency, and a payment page builds thousands: Babel is asked once
+# per code. Only known codes are kept (a refusal raises, and no exception is cached),
+# so the cache cannot grow past the few hundred ISO codes.
+@cache
+def _checked_exponent(currency: str) -> int:
+    if not _ISO_CODE.fullmatch(currency):
         raise MoneyError(f"{currency!r} is not a currency code")
     if not is_currency(currency):
         raise MoneyError(f"{currency} is not a known currency")
@@ -112,9 +122,7 @@ class Money:
 
     def to_decimal(self) -> Decimal:
         """The amount in major units, with exactly the currency's number of decimals."""
-        sign = 1 if self.minor < 0 else 0
-        digits = tuple(int(c) for c in str(abs(self.minor)))
-        return Decimal((sign, digits, -currency_exponent(self.currency)))
+        return _major(self.minor, currency_exponent(self.currency))
 
     @property
     def is_zero(self) -> bool:
@@ -148,6 +156,11 @@ class Money:
 sum_of = Money.sum_of
 
 
+def _major(minor: int, exponent: int) -> Decimal:
+    # Exact whatever the size: a string is parsed digit for digit, never rounded.
+    return Decimal(f"{minor}e-{exponent}")
+
+
 def _to_minor(value: Decimal, exponent: int) -> int | None:
     """Exact minor units of a finite Decimal, or None if it has too many decimals.
 
@@ -176,7 +189,9 @@ def _decimals_message(currency: str, exponent: int) -> str:
 # --- formatting ------------------------------------------------------------------------
 
 
+@lru_cache(maxsize=64)
 def _locale(locale: str) -> Locale:
+    """The parsed locale: Babel would parse the name again on every call given a string."""
     try:
         return Locale.parse(locale)
     except (UnknownLocaleError, ValueError, TypeError) as exc:
@@ -202,16 +217,25 @@ def format_money(money: Money, locale: str) -> str:
 
     Always shows Stripe's number of decimals, so parse_amount reads it back exactly.
     """
-    pattern = _pattern(locale, currency_exponent(money.currency), currency=True)
-    return format_currency(
-        money.to_decimal(), money.currency, format=pattern, locale=locale, currency_digits=False
-    )
+    return _formatted(money.minor, money.currency, locale, symbol=True)
 
 
 def format_amount_plain(money: Money, locale: str) -> str:
     """The number only, with the locale's separators ("1.250,00"): for an editable field."""
-    pattern = _pattern(locale, currency_exponent(money.currency), currency=False)
-    return format_decimal(money.to_decimal(), format=pattern, locale=locale)
+    return _formatted(money.minor, money.currency, locale, symbol=False)
+
+
+# A payment page shows thousands of amounts, many of them more than once (balance, amount,
+# totals), and redraws them as the payer sorts and types: each is formatted by Babel once.
+@lru_cache(maxsize=16384)
+def _formatted(minor: int, currency: str, locale: str, *, symbol: bool) -> str:
+    exponent = currency_exponent(currency)
+    pattern = _pattern(locale, exponent, currency=symbol)
+    value = _major(minor, exponent)
+    if symbol:
+        return format_currency(value, currency, format=pattern, locale=_locale(locale),
+                               currency_digits=False)
+    return format_decimal(value, format=pattern, locale=_locale(locale))
 
 
 # --- parsing ---------------------------------------------------------------------------
@@ -330,7 +354,7 @@ def parse_amount(text: str, currency: str, locale: str) -> Money:
     if foreign & set(text):
         raise _separator_error(grammar)
     try:
-        value = parse_decimal(text, locale=locale, strict=True)
+        value = parse_decimal(text, locale=_locale(locale), strict=True)
     except NumberFormatError as exc:
         raise _format_error(text, grammar, exc) from None
     minor = _to_minor(value, exponent)

@@ -9,17 +9,23 @@ from models.firm import Client, Firm, Staff, utcnow
 from models.invoices import Invoice
 
 PAYER_KINDS = ("client", "staff", "code")
-METHODS = ("card_keyed", "card_saved", "card_reader", "check", "cash", "bank_transfer")
+METHODS = ("card_keyed", "card_saved", "card_reader", "check", "cash", "bank_transfer",
+           "bank_debit")
 OFFLINE_METHODS = ("check", "cash", "bank_transfer")
 CHECKOUT_STATUSES = (
     "reserved", "authorizing", "capturing", "cancelling", "succeeded", "failed",
-    "cancelled", "verifying",
+    "cancelled", "verifying", "processing",
 )
 PAYMENT_STATUSES = (
     "pending", "authorizing", "authorized", "capturing", "captured", "declined",
-    "cancelling", "cancelled", "failed", "verifying", "recorded",
+    "cancelling", "cancelled", "failed", "verifying", "recorded", "processing",
 )
+# Stripe's payment method types Paydesk takes: a card, or an ACH debit from a US bank
+# account ("processing" for days, then captured or failed: billing.bank_settlement).
+PAYMENT_METHOD_TYPES = ("card", "us_bank_account")
 REFUND_STATUSES = ("pending", "succeeded", "failed", "verifying")
+# Where a refund was made: at a Paydesk terminal, or in Stripe (learnt from its event).
+REFUND_ORIGINS = ("paydesk", "stripe")
 
 
 def _one_of(column: str, values: tuple[str, ...]) -> pw.Check:
@@ -60,6 +66,9 @@ class Checkout(BaseModel):
     # runs); reconciliation takes over only once the owner is gone (billing.lease).
     lease_owner = pw.CharField(max_length=200, null=True)
     lease_until = pw.DateTimeField(null=True)
+    payment_method_type = pw.CharField(
+        max_length=20, default="card",
+        constraints=[_one_of("payment_method_type", PAYMENT_METHOD_TYPES)])
 
 
 class InvoicePayment(BaseModel):
@@ -84,6 +93,9 @@ class InvoicePayment(BaseModel):
     failure_message = pw.TextField(null=True)
     receipt_number = pw.CharField(max_length=20, unique=True, null=True)
     completed_at = pw.DateTimeField(null=True)
+    payment_method_type = pw.CharField(
+        max_length=20, default="card",
+        constraints=[_one_of("payment_method_type", PAYMENT_METHOD_TYPES)])
 
     class Meta:
         indexes = ((("checkout", "invoice"), True),)
@@ -93,7 +105,8 @@ class Refund(BaseModel):
     invoice_payment = pw.ForeignKeyField(InvoicePayment, backref="refunds", on_delete="RESTRICT")
     amount_minor = MinorUnitsField(constraints=[pw.Check("amount_minor > 0")])
     reason = pw.TextField()
-    staff = pw.ForeignKeyField(Staff, backref="refunds", on_delete="RESTRICT")
+    # Empty for a refund made in Stripe: no staff member of the firm's made it here.
+    staff = pw.ForeignKeyField(Staff, null=True, backref="refunds", on_delete="RESTRICT")
     status = pw.CharField(
         max_length=20, default="pending", constraints=[_one_of("status", REFUND_STATUSES)]
     )
@@ -104,3 +117,6 @@ class Refund(BaseModel):
     terminal = pw.CharField(max_length=120)
     created_at = pw.DateTimeField(default=utcnow)
     completed_at = pw.DateTimeField(null=True)
+    origin = pw.CharField(
+        max_length=10, default="paydesk", constraints=[_one_of("origin", REFUND_ORIGINS)]
+    )

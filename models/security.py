@@ -6,31 +6,51 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import secrets
+from functools import cache
+from typing import TYPE_CHECKING
 
 import peewee as pw
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
 
 from models.db import BaseModel
 
+if TYPE_CHECKING:
+    from argon2 import PasswordHasher
+
 # Interactive sign-in at a terminal: argon2id with a moderate cost keeps a check near
-# 20-50 ms on a small machine.
-_HASHER = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
+# 20-50 ms on a small machine. Hashes stored as constants (the demo's sign-ins, the dummy
+# hashes checked for unknown names) were made with exactly these parameters.
+HASH_PARAMETERS = {"time_cost": 2, "memory_cost": 19 * 1024, "parallelism": 1}
 
 # Payment codes are read out or texted, so they avoid look-alike characters.
 _CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 
 
+@cache
+def _hasher() -> PasswordHasher:
+    # argon2 is loaded when a secret is first hashed or checked (at sign-in), not before
+    # the first screen.
+    from argon2 import PasswordHasher
+
+    return PasswordHasher(**HASH_PARAMETERS)
+
+
 def hash_secret(secret: str) -> str:
     """An argon2id hash of a PIN or password."""
-    return _HASHER.hash(secret)
+    return _hasher().hash(secret)
 
 
 def verify_secret(stored_hash: str, secret: str) -> bool:
+    from argon2.exceptions import InvalidHashError, VerificationError
+
     try:
-        return _HASHER.verify(stored_hash, secret)
+        return _hasher().verify(stored_hash, secret)
     except (VerificationError, InvalidHashError):
         return False
+
+
+def needs_rehash(stored_hash: str) -> bool:
+    """Whether `stored_hash` was made with other parameters than HASH_PARAMETERS."""
+    return _hasher().check_needs_rehash(stored_hash)
 
 
 def normalize_code(code: str) -> str:

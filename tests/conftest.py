@@ -50,6 +50,16 @@ def postgres_base_url() -> str | None:
     return None
 
 
+@pytest.fixture(autouse=True)
+def _sandbox_request_rate(request, monkeypatch) -> None:
+    """The sandbox is not Stripe: tests send test-key requests at up to 1,000 a second
+    instead of Stripe's 25, so the limiter still runs on every request without making the
+    suite wait. Tests marked `stripe_rate_limits` keep Stripe's figures."""
+    if request.node.get_closest_marker("stripe_rate_limits") is None:
+        monkeypatch.setattr("gateway.rate_limit.TEST_MODE_RATE", 1000)
+        monkeypatch.setattr("gateway.rate_limit.ENDPOINT_RATE", 1000)
+
+
 @pytest.fixture
 def postgres_url() -> Iterator[str]:
     """A URL to a fresh PostgreSQL schema of this test's own, dropped afterwards."""

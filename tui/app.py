@@ -10,11 +10,12 @@ the welcome screen, after a countdown that any key stops.
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from textual import events, on, work
 from textual.app import App
@@ -30,10 +31,12 @@ from gateway.errors import GatewayError
 from models.money import MoneyError
 from tui.demo_hints import DemoHints
 from tui.demo_hints import demo_hints as build_demo_hints
-from tui.flow import PaymentFlow
-from tui.flow_values import FlowStep
 from tui.screens import PaydeskModal, PaydeskScreen
 from tui.widgets import TestModeBanner
+
+if TYPE_CHECKING:
+    from tui.flow import PaymentFlow
+    from tui.flow_values import FlowStep
 
 MODES = ("kiosk", "desk", "demo")
 
@@ -45,6 +48,9 @@ class AppServices(Protocol):
     desk: DeskApi
 
     def close(self) -> None: ...
+
+    # Optional: `finish_start()`, what start-up left for after the first screen (connecting
+    # to Stripe, reconciling); the app runs it in a worker once that screen is drawn.
 
 # Activity that keeps a kiosk session alive. Mouse moves alone do not: a mouse resting on
 # a shelf must not keep someone's invoices on screen.
@@ -61,7 +67,10 @@ UNEXPECTED_ERROR = (
 
 
 class PaydeskApp(App[None]):
-    CSS_PATH = "app.tcss"
+    # The welcome screen's styles are read with the app's: a screen that brings styles of its
+    # own when it is first pushed makes Textual parse every style sheet loaded so far again,
+    # before that screen is drawn (the welcome screen is the first one drawn).
+    CSS_PATH = ["app.tcss", "screens/welcome.tcss"]
     TITLE = "Paydesk"
     # Screens get -narrow under 100 columns (app.tcss: the footer makes room there).
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
@@ -123,8 +132,21 @@ class PaydeskApp(App[None]):
         # Seconds, for the idle timer: time.monotonic, or a clock the tests move.
         self.idle_clock = idle_clock or time.monotonic
         self._last_activity = self.idle_clock()
-        # The client payment flow: its screens report each step here (FlowStep).
-        self.flow = PaymentFlow(self)
+        self._flow: PaymentFlow | None = None
+        # Stripe's events (refunds made elsewhere, disputes, settled debits), read now and
+        # then once start-up has finished (billing.event_sync); only where the app owns
+        # its services.
+        self._event_poller = None
+
+    @property
+    def flow(self) -> PaymentFlow:
+        """The client payment flow: its screens report each step here (FlowStep). Its
+        screens are loaded when a payment starts, not before the first screen."""
+        if self._flow is None:
+            from tui.flow import PaymentFlow
+
+            self._flow = PaymentFlow(self)
+        return self._flow
 
     # --- what the screens use ---------------------------------------------------------
 
@@ -189,6 +211,28 @@ class PaydeskApp(App[None]):
             from tui.screens.welcome import WelcomeScreen
 
             self.push_screen(WelcomeScreen())
+        # Stripe, the sandbox and start-up reconciliation wait until the first screen has
+        # been drawn; payments wait for them (billing.startup_gate).
+        self.screen.call_after_refresh(self._finish_start)
+
+    def _finish_start(self) -> None:
+        if not gc.isenabled():
+            # The command line held garbage collection back until now (tui.commands.apps):
+            # what start-up made stays, so it is set aside where collections never scan it.
+            gc.freeze()
+            gc.enable()
+        finish = getattr(self.services, "finish_start", None)
+        if callable(finish):
+            self._run_finish_start(finish)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="startup")
+    def _run_finish_start(self, finish: Callable[[], None]) -> None:
+        finish()
+        if (self.owns_services and self._event_poller is None
+                and getattr(self.services, "settings", None) is not None):
+            from billing.event_sync import start_event_poller
+
+            self._event_poller = start_event_poller(self.services)
 
     # --- the same on every screen -----------------------------------------------------
 
@@ -227,8 +271,9 @@ class PaydeskApp(App[None]):
         if self.paydesk_mode != "kiosk":
             super().action_command_palette()
 
-    @on(FlowStep)
-    def _flow_step(self, message: FlowStep) -> None:
+    def on_flow_step(self, message: FlowStep) -> None:
+        """A step of the client payment flow (tui.flow_values.FlowStep), by its handler's
+        name: the flow's values are loaded with its screens, after the first screen."""
         self.flow.handle(message.step)
 
     @on(Worker.StateChanged)
@@ -307,5 +352,7 @@ class PaydeskApp(App[None]):
         try:
             return await super().run_async(*args, **kwargs)
         finally:
+            if self._event_poller is not None:
+                self._event_poller.stop()
             if self.owns_services and self.services is not None:
                 self.services.close()

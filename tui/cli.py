@@ -17,10 +17,40 @@ from gateway.errors import GatewayError
 
 # Modules under tui.commands that add sub-commands; a missing one is skipped so that the
 # command line works while a group is being built.
-COMMAND_MODULES = ("db", "sandbox", "money_ops", "outbox", "apps", "serve", "doctor")
+COMMAND_MODULES = ("db", "sandbox", "money_ops", "outbox", "apps", "serve", "doctor", "events")
+# The sub-commands each module adds: a command line naming one loads only its module (the
+# others import the Stripe SDK, the PDF library and the sandbox, which `paydesk demo` must
+# not wait for). Help, and anything not listed, loads them all.
+COMMANDS = {
+    "db": "db", "sandbox": "sandbox",
+    "invoices": "money_ops", "pay": "money_ops", "payments": "money_ops", "refund": "money_ops",
+    "offline-payment": "money_ops", "firm": "money_ops", "reconcile": "money_ops",
+    "receipt": "outbox", "outbox": "outbox",
+    "demo": "apps", "kiosk": "apps", "desk": "apps",
+    "serve-ssh": "serve", "serve-web": "serve",
+    "doctor": "doctor",
+    "events": "events", "serve-webhooks": "events",
+}
+# Global options followed by a value (the command word is the first word after them).
+_VALUE_OPTIONS = ("--config", "--db", "--stripe-api-base")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def command_word(argv: Sequence[str]) -> str | None:
+    """The sub-command `argv` names, or None (no command, or help asked before it)."""
+    words = iter(argv)
+    for word in words:
+        if word in _VALUE_OPTIONS:
+            next(words, None)
+        elif word.startswith("-"):
+            if word in ("-h", "--help"):
+                return None
+        else:
+            return word
+    return None
+
+
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The parser; given the `command` word, only the module that adds it is loaded."""
     parser = argparse.ArgumentParser(
         prog="paydesk",
         description="Paydesk: a law firm's clients pay several invoices in one sitting.",
@@ -34,7 +64,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
-    for name in COMMAND_MODULES:
+    modules = (COMMANDS[command],) if command in COMMANDS else COMMAND_MODULES
+    for name in modules:
         try:
             module = importlib.import_module(f"tui.commands.{name}")
         except ModuleNotFoundError as exc:
@@ -46,7 +77,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    if argv is None:
+        argv = sys.argv[1:]
+    parser = build_parser(command_word(argv))
     args = parser.parse_args(argv)
     overrides = {"database.url": args.db, "stripe.api_base": args.stripe_api_base}
     extra = getattr(args, "setting_overrides", lambda a: {})(args)

@@ -31,7 +31,9 @@ def make_app(
     if services is None:
         from billing.services import build_services
 
-        services = build_services(settings, clock=clock)
+        # Only the database is opened before the first screen; the app finishes start-up
+        # (Stripe, the sandbox, reconciliation) once that screen is drawn.
+        services = build_services(settings, clock=clock, start_later=True)
     try:
         firm = services.desk.firm()
     except BaseException:

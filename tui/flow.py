@@ -19,6 +19,8 @@ from tui.flow_values import (
     PaymentDone,
     PaymentFinished,
     PayOthers,
+    PhoneCardSaved,
+    PhoneOutcome,
     Selection,
     StartPayment,
     Step,
@@ -41,6 +43,8 @@ class PaymentFlow:
         self.payer: Payer | None = None
         # What the payer chose to pay, as the flow last heard it (empty before any choice).
         self.selection: Selection = ()
+        # How often the phone-entry screen looks at the card page (tests look faster).
+        self.phone_poll_seconds: float | None = None
 
     def handle(self, step: Step) -> None:
         match step:
@@ -57,6 +61,9 @@ class PaymentFlow:
             case CardChosen(payer=payer, selection=selection, card=card):
                 self.selection = selection
                 self.app.push_screen(ReviewScreen(payer, selection, card))
+            case PayConfirmed(payer=payer, selection=selection, card=card) if card.kind == "phone":
+                self.selection = selection
+                self.enter_card_on_phone(payer, selection)
             case PayConfirmed(payer=payer, selection=selection, card=card):
                 self.selection = selection
                 self.app.switch_screen(ProcessingScreen(payer, selection, card))
@@ -76,6 +83,24 @@ class PaymentFlow:
                         self.app.pop_screen()  # the page too: back to the front desk
                 else:
                     self.app.wipe_session()  # type: ignore[attr-defined]
+
+    def enter_card_on_phone(self, payer: Payer, selection: Selection) -> None:
+        """The QR code of a card page over the review; once the card is saved there, pay
+        with it as with a saved card. An expired link is followed by a new one when the
+        payer asks; cancelled leaves the payer on the review."""
+        from tui.screens.phone_entry import PhoneEntryScreen
+
+        def answered(outcome: PhoneOutcome | None) -> None:
+            if isinstance(outcome, PhoneCardSaved):
+                from tui.screens.phone_processing import PhoneProcessingScreen
+
+                self.app.switch_screen(PhoneProcessingScreen(payer, selection, outcome.card,
+                                                             outcome.entry_id))
+            elif outcome == "expired":
+                self.enter_card_on_phone(payer, selection)
+
+        self.app.push_screen(
+            PhoneEntryScreen(payer, selection, poll_seconds=self.phone_poll_seconds), answered)
 
     def back_to_page(self) -> PaymentPageScreen | None:
         """Close the flow's screens down to the payment page (None when there is none)."""

@@ -51,6 +51,20 @@ def selection_line(selection: Selection, locale: str) -> Text:
                 style="bold")
 
 
+@dataclass(frozen=True)
+class PhoneCardSaved:
+    """The phone-entry screen's answer when the payer saved a card on the page: pay with
+    it (`card` is a "phone" CardChoice), once, through the page's entry."""
+
+    entry_id: int
+    card: CardChoice
+
+
+# The phone-entry screen's answer: the card saved, "expired" (the payer asked for a new
+# link) or "cancelled" (back to the review).
+PhoneOutcome = PhoneCardSaved | str
+
+
 # --- what a screen of the flow reports ------------------------------------------------------
 
 
@@ -144,5 +158,6 @@ class FlowStep(Message):
 __all__ = [
     "READER_TEST_CARDS", "TEST_CARDS", "BackToList", "BalancesMoved", "CardChosen", "FlowStep",
     "InvoicesChosen", "PayConfirmed", "PayOthers", "PaymentDone", "PaymentFinished",
+    "PhoneCardSaved", "PhoneOutcome",
     "SelectedInvoice", "Selection", "StartPayment", "Step", "selection_line",
 ]

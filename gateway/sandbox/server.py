@@ -8,24 +8,28 @@ answer or (drop-rate) a closed connection after the work was done.
 from __future__ import annotations
 
 import base64
+import copy
 import json
 import logging
 import re
 import threading
-import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from gateway.client import STRIPE_API_VERSION
-from gateway.sandbox.clock import ClockError
+from gateway.sandbox import control, hosted_page
 from gateway.sandbox.errors import ApiError
+from gateway.sandbox.events import AUTOMATIC, RequestContext
 from gateway.sandbox.faults import FaultInjector, Faults
 from gateway.sandbox.forms import decode
 from gateway.sandbox.resources import route
 from gateway.sandbox.schema import schema as request_schema
 from gateway.sandbox.store import State
+from gateway.sandbox.webhooks import Delivery, WebhookSender
 
 log = logging.getLogger("gateway.sandbox")
+# The id of the API request the current thread answers: its events name it.
+_REQUEST = threading.local()
 
 _TEST_KEY = re.compile(r"^(?:sk|rk)_test_[A-Za-z0-9_]+$")
 NO_KEY = ("You did not provide an API key. You need to provide your API key in the "
@@ -68,7 +72,17 @@ class SandboxHTTPServer(ThreadingHTTPServer):
         self.injector = FaultInjector(faults)
         self.schema = request_schema()  # built once per process, from the pinned SDK
         self.reader_id = state.ensure_reader()["id"]
+        host, port = self.server_address[:2]
+        state.base_url = f"http://{host!s}:{port}"  # Checkout Sessions' `url` start here
+        self.webhooks = WebhookSender(self._delivered)
+        state.events.listeners.append(self.webhooks.enqueue)
         state.save()
+
+    def _delivered(self, event_id: str) -> None:
+        with self.state.lock:
+            event = self.state.events.get(event_id)
+            if event is not None:
+                event["pending_webhooks"] = 0
 
     def dispatch(self, method: str, path: str, params: dict[str, Any],
                  key: str | None) -> tuple[int, dict[str, Any], bool]:
@@ -101,6 +115,7 @@ class SandboxHTTPServer(ThreadingHTTPServer):
             expand = params.get("expand") or []
             with state.lock:
                 state.sweep()  # card holds that lapsed by the sandbox clock's time
+                state.request = RequestContext(getattr(_REQUEST, "id", None), key)
                 try:
                     body = state.render(handler(state, params, **groups),
                                         expand if isinstance(expand, list) else [expand])
@@ -110,6 +125,8 @@ class SandboxHTTPServer(ThreadingHTTPServer):
                     if exc.saved:
                         state.save()
                     raise
+                finally:
+                    state.request = AUTOMATIC
                 if key is not None:
                     state.idempotency.finish(key, 200, body)
                 if method != "GET":
@@ -140,12 +157,16 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _handle(self, method: str) -> None:
         state = self.server.state
-        request_id = state.new_id("req_", 14)
+        request_id = _REQUEST.id = state.new_id("req_", 14)
         path, _, query = self.path.partition("?")
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length).decode("utf-8", "replace") if length else ""
         if path.startswith("/_sandbox/"):
             self._control(method, path, body)
+            return
+        if path.startswith("/pay/"):  # a hosted card page: the payer's browser, no API key
+            status, page, page_headers = hosted_page.handle(state, method, path, body)
+            self._send_bytes(status, page.encode("utf-8"), page_headers)
             return
         headers = {"Request-Id": request_id,
                    "Stripe-Version": self.headers.get("Stripe-Version") or STRIPE_API_VERSION}
@@ -180,36 +201,31 @@ class _Handler(BaseHTTPRequestHandler):
         self._send(status, payload, headers)
 
     def _control(self, method: str, path: str, body: str) -> None:
-        """Controls for tests and the CLI, outside Stripe's API: GET /_sandbox/health,
-        /_sandbox/counts, /_sandbox/clock; POST /_sandbox/clock/advance (form or JSON,
-        `seconds=N` or `frozen_time=T`) moves the clock forward."""
-        state = self.server.state
-        views = ("/_sandbox/health", "/_sandbox/counts", "/_sandbox/clock")
-        if path not in (*views, "/_sandbox/clock/advance"):
-            self._send(404, _control_error("Unknown sandbox control path."), {})
-            return
-        wanted = "POST" if path == "/_sandbox/clock/advance" else "GET"
-        if method != wanted:
-            self._send(405, _control_error(f"Use {wanted} for {path}."), {"Allow": wanted})
-            return
-        payload: dict[str, Any]
-        with state.lock:
-            if path == "/_sandbox/clock/advance":
-                try:
-                    _advance(state, _control_params(body, self.headers.get("Content-Type")))
-                except ClockError as exc:
-                    self._send(400, _control_error(str(exc)), {})
-                    return
-            state.sweep()
-            if path == "/_sandbox/health":
-                payload = {"ok": True, "reader": self.server.reader_id}
-            elif path == "/_sandbox/counts":
-                payload = {}
-                for obj in state.objects.values():
-                    payload[obj["object"]] = payload.get(obj["object"], 0) + 1
-            else:
-                payload = {"now": state.now(), "offset": state.clock.offset}
-        self._send(200, payload, {})
+        """Controls for tests and the CLI, outside Stripe's API (control.py)."""
+        server = self.server
+        headers: dict[str, str] = {}
+        try:
+            payload = control.handle(
+                server.state, server.webhooks, server.reader_id, method, path,
+                lambda: control.params_of(body, self.headers.get("Content-Type")))
+            status = 200
+        except control.ControlError as exc:
+            status, payload = exc.status, control.error_body(str(exc))
+            if exc.allow:
+                headers["Allow"] = exc.allow
+        except control.REFUSALS as exc:
+            status, payload = 400, control.error_body(str(exc))
+        except ApiError as exc:
+            status, payload = exc.status, exc.body()
+        self._send(status, payload, headers)
+
+    def _send_bytes(self, status: int, data: bytes, headers: dict[str, str]) -> None:
+        self.send_response(status)
+        self.send_header("Content-Length", str(len(data)))
+        for name, value in headers.items():
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(data)
 
     def _send(self, status: int, payload: dict[str, Any], headers: dict[str, str]) -> None:
         data = json.dumps(payload, indent=2).encode("utf-8")
@@ -230,55 +246,11 @@ class _Handler(BaseHTTPRequestHandler):
         log.debug("sandbox: " + format, *args)
 
 
-def _control_error(message: str) -> dict[str, Any]:
-    return {"error": {"type": "invalid_request_error", "message": message}}
-
-
-def _control_params(body: str, content_type: str | None) -> dict[str, Any]:
-    """A control request's parameters, from a JSON object or a form; ClockError if neither."""
-    text = body.strip()
-    if (content_type or "").partition(";")[0].strip().lower() == "application/json" \
-            or text.startswith("{"):
-        try:
-            params = json.loads(text or "{}")
-        except ValueError:
-            raise ClockError("The body is not valid JSON.") from None
-        if not isinstance(params, dict):
-            raise ClockError("The body must be a JSON object, e.g. {\"seconds\": 3600}.")
-        return params
-    try:
-        pairs = urllib.parse.parse_qsl(text, keep_blank_values=True, strict_parsing=bool(text))
-    except ValueError:
-        raise ClockError("The body is not a valid form, e.g. seconds=3600.") from None
-    params = {}
-    for name, value in pairs:
-        if name in params:
-            raise ClockError(f"{name} is given more than once.")
-        params[name] = value
-    return params
-
-
-def _advance(state: State, params: dict[str, Any]) -> int:
-    """Move the clock as `params` say (exactly one of seconds, frozen_time); the new time.
-    Call with the state's lock held: holds that lapse by then do, and the state is saved."""
-    unknown = sorted(set(params) - {"seconds", "frozen_time"})
-    if unknown:
-        raise ClockError(f"Unknown parameter: {unknown[0]}. Give seconds=N or frozen_time=T.")
-    if len(params) != 1:
-        raise ClockError("Give exactly one of seconds=N (move forward N seconds) or "
-                         "frozen_time=T (move forward to Unix time T).")
-    if "seconds" in params:
-        now = state.clock.advance(params["seconds"])
-    else:
-        now = state.clock.advance_to(params["frozen_time"])
-    state.sweep()
-    state.save()
-    return now
-
-
 class Sandbox:
     """A running sandbox: `url`, `faults` (change them at run time), `reader_id`, `stop()`,
-    and its clock: `now()`, `advance_clock(seconds)`, `advance_clock_to(frozen_time)`."""
+    its clock: `now()`, `advance_clock(seconds)`, `advance_clock_to(frozen_time)`, and what
+    happens outside Paydesk's requests (events.py lists them): `open_dispute`,
+    `close_dispute`, `dashboard_refund`, `set_webhook_endpoint`; `events()` reads the log."""
 
     def __init__(self, server: SandboxHTTPServer) -> None:
         self._server = server
@@ -331,14 +303,68 @@ class Sandbox:
         """Move the clock forward `seconds` (0 or more; ClockError, a ValueError, if not);
         card holds due by then lapse. The new time."""
         with self.state.lock:
-            return _advance(self.state, {"seconds": seconds})
+            return control.advance(self.state, {"seconds": seconds})
 
     def advance_clock_to(self, frozen_time: int) -> int:
         """Move the clock forward to the Unix time `frozen_time` (not before `now()`)."""
         with self.state.lock:
-            return _advance(self.state, {"frozen_time": frozen_time})
+            return control.advance(self.state, {"frozen_time": frozen_time})
+
+    def configure_bank_debits(self, **options: Any) -> None:
+        """ACH: `settlement_delay` seconds (None: 4 business days), `microdeposit_type`
+        (descriptor_code or amounts); see settlement.configure."""
+        from gateway.sandbox.settlement import configure
+
+        with self.state.lock:
+            configure(self.state, **options)
+
+    # what the card networks and the Dashboard do (ApiError when Stripe would refuse it)
+    def open_dispute(self, payment_intent: str | None = None, *, charge: str | None = None,
+                     amount: int | None = None, reason: str | None = None,
+                     inquiry: bool = False) -> dict[str, Any]:
+        """Dispute a captured payment (its PaymentIntent's latest charge, or `charge`): a
+        chargeback (needs_response, funds withdrawn) or an inquiry; the Dispute."""
+        params = _given(payment_intent=payment_intent, charge=charge, amount=amount,
+                        reason=reason, inquiry="true" if inquiry else None)
+        with self.state.lock:
+            return control.open_dispute(self.state, params)
+
+    def close_dispute(self, dispute_id: str, outcome: str) -> dict[str, Any]:
+        """The bank decides: `outcome` "won" or "lost"; the Dispute."""
+        with self.state.lock:
+            return control.close_dispute(self.state, dispute_id, {"outcome": outcome})
+
+    def dashboard_refund(self, payment_intent: str | None = None, *, charge: str | None = None,
+                         amount: int | None = None, reason: str | None = None,
+                         ) -> dict[str, Any]:
+        """Refund a captured payment (all that is left, or `amount`) as if from the
+        Dashboard; the Refund."""
+        params = _given(payment_intent=payment_intent, charge=charge, amount=amount,
+                        reason=reason)
+        with self.state.lock:
+            return control.dashboard_refund(self.state, params)
+
+    def set_webhook_endpoint(self, url: str | None, secret: str | None = None) -> None:
+        """POST each event from now on to `url`, signed with `secret` (whsec_...); None
+        turns delivery off (WebhookError, a ValueError, for a bad url or secret)."""
+        with self.state.lock:
+            control.configure_webhooks(self.state, self._server.webhooks,
+                                       {"url": url or "", "secret": secret or ""})
+
+    def webhook_deliveries(self, count: int = 0, timeout: float = 5.0) -> list[Delivery]:
+        """The delivery attempts so far; with `count`, first wait (up to `timeout` seconds)
+        until there are that many."""
+        return self._server.webhooks.wait_for(count, timeout)
+
+    def events(self, kind: str | None = None) -> list[dict[str, Any]]:
+        """Every event (of type `kind`), newest first, as GET /v1/events shows them."""
+        with self.state.lock:
+            self.state.sweep()
+            found = self.state.events.recent(self.state.now())
+            return [copy.deepcopy(e) for e in reversed(found) if kind in (None, e["type"])]
 
     def stop(self) -> None:
+        self._server.webhooks.stop()
         self._server.shutdown()
         self._server.server_close()
         if self._thread.is_alive():
@@ -351,22 +377,34 @@ class Sandbox:
         self.stop()
 
 
+def _given(**params: Any) -> dict[str, Any]:
+    return {k: v for k, v in params.items() if v is not None}
+
+
 def start_sandbox(port: int = 0, host: str = "127.0.0.1", faults: Faults | None = None,
-                  state_file: str | None = None, *, clock_offset: int = 0) -> Sandbox:
+                  state_file: str | None = None, *, clock_offset: int = 0,
+                  webhook_url: str | None = None,
+                  webhook_secret: str | None = None) -> Sandbox:
     """Start a sandbox in a daemon thread; port 0 picks a free port (see `.url`).
-    `clock_offset` moves its clock that many seconds forward first (ClockError if < 0)."""
+    `clock_offset` moves its clock that many seconds forward first (ClockError if < 0);
+    `webhook_url` and `webhook_secret` (whsec_...) turn webhook delivery on."""
     state = State(state_file)
     state.clock.advance(clock_offset)
     server = SandboxHTTPServer((host, port), state, faults or Faults())
-    return Sandbox(server).start()
+    sandbox = Sandbox(server)
+    if webhook_url:
+        sandbox.set_webhook_endpoint(webhook_url, webhook_secret)
+    return sandbox.start()
 
 
 def serve_forever(port: int = 12111, host: str = "127.0.0.1", faults: Faults | None = None,
                   state_file: str | None = None, *, stop: threading.Event | None = None,
-                  on_ready: Any = None, clock_offset: int = 0) -> None:
+                  on_ready: Any = None, clock_offset: int = 0, webhook_url: str | None = None,
+                  webhook_secret: str | None = None) -> None:
     """Run a sandbox until `stop` is set (the caller wires SIGINT/SIGTERM to it)."""
     stop = stop or threading.Event()
-    sandbox = start_sandbox(port, host, faults, state_file, clock_offset=clock_offset)
+    sandbox = start_sandbox(port, host, faults, state_file, clock_offset=clock_offset,
+                            webhook_url=webhook_url, webhook_secret=webhook_secret)
     try:
         if on_ready is not None:
             on_ready(sandbox)

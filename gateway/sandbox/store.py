@@ -6,6 +6,10 @@ salt (kept in the file), so it is left out when saving and derived again when lo
 Time is the sandbox's clock (`State.clock`, kept in the file): every `created` and
 `canceled_at` comes from it, idempotency keys expire by it, and `sweep()` lets card holds
 lapse by it.
+
+Every change a handler makes is announced with one call, `emit(type, obj, previous)`, which
+records an Event (events.py) with a snapshot of `obj` and the request that caused it
+(`request`, set by the server around each API request; automatic changes have none).
 """
 
 from __future__ import annotations
@@ -24,9 +28,11 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from gateway.sandbox import holds
+from gateway.sandbox import holds, settlement
 from gateway.sandbox.clock import Clock
 from gateway.sandbox.errors import missing
+from gateway.sandbox.events import AUTOMATIC, EventLog, RequestContext, changed, public_snapshot
+from gateway.sandbox.hold_refunds import LAPSED, refund_released_hold
 from gateway.sandbox.idempotency import IdempotencyKeys
 from gateway.sandbox.testcards import Decline, TestCard
 
@@ -43,7 +49,10 @@ class State:
         self.clock = Clock()
         self.idempotency = IdempotencyKeys(self.now)
         self.holds = holds.Holds()
+        self.events = EventLog()
+        self.request: RequestContext = AUTOMATIC  # what causes the changes made now
         self.path = Path(path) if path is not None else None
+        self.base_url = ""  # the server's own address: hosted pages' `url` start with it
         self._rng = random.Random()  # noqa: S311 - ids, not secrets
         self._salt = secrets.token_hex(16)
         if self.path is not None and self.path.exists():
@@ -63,13 +72,41 @@ class State:
         return self.clock.now()
 
     def sweep(self) -> int:
-        """Let every card hold due by now lapse (call with `lock` held); how many lapsed."""
+        """Let every card hold due by now lapse (call with `lock` held); how many lapsed.
+        A lapse is automatic: its events carry no request."""
         lapsed = 0
-        for at, pi_id, charge_id in self.holds.due(self.now()):
-            pi, charge = self.objects.get(pi_id), self.objects.get(charge_id)
-            if pi is not None and charge is not None and holds.lapse(pi, charge, at):
-                lapsed += 1
+        caused_by, self.request = self.request, AUTOMATIC
+        try:
+            for at, pi_id, charge_id in self.holds.due(self.now()):
+                pi, charge = self.objects.get(pi_id), self.objects.get(charge_id)
+                if pi is None or charge is None:
+                    continue
+                before = self.snapshot(charge)
+                if holds.lapse(pi, charge, at):
+                    lapsed += 1
+                    self.emit("charge.expired", charge, changed(before, self.snapshot(charge)))
+                    refund_released_hold(self, charge, LAPSED)
+                    self.emit("payment_intent.canceled", pi)
+            from gateway.sandbox.resources.checkout_sessions import expire_due
+
+            expire_due(self)  # Checkout Sessions past their expires_at expire too
+            lapsed += settlement.settle_due(self)  # ACH debits and bank refunds due by now
+        finally:
+            self.request = caused_by
         return lapsed
+
+    # events
+    @staticmethod
+    def snapshot(obj: dict[str, Any]) -> dict[str, Any]:
+        """`obj` as an event shows it (take one before a change for `previous_attributes`)."""
+        return public_snapshot(obj)
+
+    def emit(self, kind: str, obj: dict[str, Any],
+             previous: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Record the event `kind` about `obj` as it is now (call with `lock` held);
+        `previous` is its `previous_attributes`, e.g. `changed(before, snapshot(obj))`."""
+        return self.events.record(self.new_id("evt_"), kind, self.snapshot(obj), previous,
+                                  self.now(), self.request)
 
     # objects
     def add(self, obj: dict[str, Any]) -> dict[str, Any]:
@@ -137,6 +174,7 @@ class State:
         data = {"salt": self._salt, "clock": {"offset": self.clock.offset},
                 "objects": self.objects, "idempotency": self.idempotency.dump()}
         text = json.dumps(_without_secrets(data))
+        text = text[:-1] + ', "events": ' + self.events.dump_json(self.now()) + "}"
         tmp = self.path.with_name(self.path.name + ".tmp")
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
@@ -148,9 +186,11 @@ class State:
         data = json.loads(self.path.read_text(encoding="utf-8"))
         self._salt = str(data.get("salt") or self._salt)
         self.clock = Clock(int((data.get("clock") or {}).get("offset") or 0))
+        events = data.pop("events", [])  # kept apart: their snapshots hold no secrets
         data = self._with_secrets(data)
         self.objects = dict(data.get("objects", {}))
         self.idempotency.load(data.get("idempotency", {}))
+        self.events.load(events)
         self.holds.clear()
         for obj in self.objects.values():  # the holds still open, lapsed at the next sweep
             pi = self.objects.get(obj.get("payment_intent") or "")

@@ -26,6 +26,8 @@ class TestCard:
     # pm_card_chargeCustomerFail is the one that attaches and then fails to charge.
     decline_on_attach: bool = True
     authentication_required: bool = False
+    # Disputed once captured: the dispute's reason, or "inquiry" (docs.stripe.com/testing).
+    dispute: str | None = None
     exp_month: int = 12
     exp_year: int = 2034
 
@@ -72,7 +74,16 @@ CATALOGUE: dict[str, TestCard] = {
     "pm_card_authenticationRequiredOnSetup": TestCard("visa", "3155",
                                                       authentication_required=True),
     "pm_card_threeDSecure2Required": TestCard("visa", "3220", authentication_required=True),
+    "pm_card_createDispute": TestCard("visa", "0259", dispute="fraudulent"),
+    "pm_card_createDisputeProductNotReceived": TestCard("visa", "2685",
+                                                        dispute="product_not_received"),
+    "pm_card_createDisputeInquiry": TestCard("visa", "1976", dispute="inquiry"),
 }
+# Stripe's dispute test numbers, which the shared list of keyed test numbers
+# (gateway.cards.TEST_CARD_PAYMENT_METHODS) does not carry.
+DISPUTE_NUMBERS = {"4000000000000259": "pm_card_createDispute",
+                   "4000000000002685": "pm_card_createDisputeProductNotReceived",
+                   "4000000000001976": "pm_card_createDisputeInquiry"}
 
 
 def test_card(payment_method_id: str) -> TestCard | None:
@@ -91,7 +102,7 @@ test_card.__test__ = False  # type: ignore[attr-defined]
 
 def card_for_number(number: str) -> TestCard | None:
     """The behaviour of a published test card number, with that number's brand and last 4."""
-    pm = TEST_CARD_PAYMENT_METHODS.get(number)
+    pm = TEST_CARD_PAYMENT_METHODS.get(number) or DISPUTE_NUMBERS.get(number)
     card = CATALOGUE.get(pm) if pm else None
     if card is None:
         return None

@@ -7,6 +7,7 @@ shown. It never touches the firm's configured database or Stripe account."""
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import sys
 from dataclasses import replace
@@ -49,6 +50,8 @@ def _no_terminal(command: str) -> str | None:
 
 
 def _run(settings: Settings, mode: str, **kwargs) -> int:
+    _collect_after_first_screen()
+    load_database_library(settings.database_url)
     from tui.factory import make_app
 
     problem = _no_terminal("demo" if kwargs.get("demo_sign_ins") else mode)
@@ -64,8 +67,36 @@ def _run(settings: Settings, mode: str, **kwargs) -> int:
     except Exception as exc:  # noqa: BLE001 - the command line reports and stops
         print(f"paydesk: cannot start: {exc}", file=sys.stderr)
         return 1
-    app.run()
+    try:
+        app.run()
+    finally:
+        gc.enable()
     return int(app.return_code or 0)
+
+
+def load_database_library(url: str) -> None:
+    """Load peewee for the one database this process opens. Whenever psycopg2 is installed,
+    peewee imports it (with libpq and OpenSSL: several milliseconds before the first screen);
+    a process that opens a SQLite file never uses it, so for one peewee is loaded without
+    it. A PostgreSQL URL, or peewee already loaded, leaves things as they are; afterwards
+    `import psycopg2` works as ever."""
+    if "peewee" in sys.modules or "psycopg2" in sys.modules:
+        return
+    if url.startswith(("postgresql://", "postgres://")):
+        return
+    sys.modules["psycopg2"] = None  # type: ignore[assignment]  # `import psycopg2` fails
+    try:
+        import peewee  # noqa: F401
+    finally:
+        del sys.modules["psycopg2"]
+
+
+def _collect_after_first_screen() -> None:
+    """No garbage collection until the first screen is drawn: start-up creates a few
+    hundred thousand objects that all live on, and collecting them over and over while the
+    app is built costs a tenth of its start. The app turns collection back on once its first
+    screen is drawn (PaydeskApp._finish_start)."""
+    gc.disable()
 
 
 def _kiosk(args, settings: Settings) -> int:
@@ -99,18 +130,21 @@ def prepare_demo_database(url: str, *, reset: bool) -> None:
             Path(f"{path}{suffix}").unlink(missing_ok=True)
     path.parent.mkdir(parents=True, exist_ok=True)
     db = bind(open_database(url))
-    upgrade(db)
+    # One connection for both (each new SQLite connection sets its pragmas again).
     with db.connection_context():
+        upgrade(db)
         seed_demo()
     db.close()
 
 
 def _demo(args, settings: Settings) -> int:
+    _collect_after_first_screen()
     problem = _no_terminal("demo")
     if problem:
         print(f"paydesk: {problem}", file=sys.stderr)
         return 1
     url = demo_database(args)
+    load_database_library(url)
     prepare_demo_database(url, reset=args.reset)
     # The demo always pays into the sandbox, whatever STRIPE_API_KEY says; an explicit
     # --stripe-api-base (a sandbox run elsewhere) is kept.

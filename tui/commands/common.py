@@ -14,7 +14,6 @@ import sys
 import warnings
 
 from billing.config import Settings
-from tui.commands import doctor
 
 
 class NoTerminal(Exception):
@@ -28,6 +27,10 @@ def database_problem(settings: Settings) -> str | None:
                 f"({settings.database_url}) with a live Stripe key. Set database.url "
                 "(PAYDESK_DATABASE_URL, --db, or [database] url in the settings file) to "
                 "the firm's database.")
+    # The doctor's checks load the Stripe SDK: only a command that opens a database it did
+    # not create itself needs them, and not before that.
+    from tui.commands import doctor
+
     found = doctor.Findings()
     if settings.database_is_default:
         from models.db import sqlite_path

@@ -49,6 +49,10 @@ COLUMNS = (
 
 
 def status_text(row: PaymentRow) -> str:
+    if row.disputed:  # before all else: the invoice may be owed again
+        return "disputed"
+    if row.charged_back:
+        return "charged back"
     if row.refunded.minor and row.refundable.minor <= 0:
         return "refunded"
     if row.refunded.minor:
@@ -228,6 +232,8 @@ class DeskPaymentsScreen(PaydeskScreen):
             money.append(f"{self._money(row.refundable)} can still be refunded")
         if money:
             lines.append(" · ".join(money))
+        if row.disputed:
+            lines.append("Disputed by the cardholder's bank: answer it in the Stripe Dashboard")
         if row.status in ("declined", "failed"):
             reason = row.failure_message or "no reason was given"
             code = f" ({row.failure_code})" if row.failure_code else ""

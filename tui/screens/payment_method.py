@@ -56,9 +56,10 @@ def parse_expiry(text: str, year_now: int) -> tuple[int, int]:
 class PaymentMethodScreen(PaydeskScreen):
     CSS_PATH = "payment_method.tcss"
     HELP = (
-        "Choose how the card is given: type the card number, use a saved card, or present "
-        "the card on a card reader. Only the brand and the last four digits are shown once "
-        "the number is typed. F5 (or the Review button) shows every transaction before paying."
+        "Choose how the card is given: type the card number, use a saved card, present "
+        "the card on a card reader, or enter it on your own phone (a QR code after the "
+        "review). Only the brand and the last four digits are shown once the number is "
+        "typed. F5 (or the Review button) shows every transaction before paying."
     )
 
     BINDINGS = [
@@ -127,10 +128,24 @@ class PaymentMethodScreen(PaydeskScreen):
                        else ""),
                     id="reader-note",
                 )
+            if self._may_keep:
+                with TabPane("On my phone", id="method-phone"):
+                    yield Static(self._phone_note(), id="method-phone-note")
         with Horizontal(id="method-buttons"):
             yield Button("Back", id="method-back", compact=True)
             yield Button("Review", id="method-review", variant="primary", compact=True)
         yield Footer()
+
+    def _phone_note(self) -> str:
+        how = ("the client scans it with their phone's camera and enters the card"
+               if self.payer.kind == "staff" else
+               "scan it with your phone's camera and enter your card")
+        note = (f"After the review, a QR code is shown: {how} on the page it opens, which "
+                "lists what will be charged. The card number never passes through this "
+                "terminal.")
+        if self.payer.kind == "staff":
+            note += " You can also email the link to the client."
+        return note
 
     def _test_cards(self) -> Text:
         text = Text("Test cards (any future expiry, any CVC):", style="dim")
@@ -154,8 +169,8 @@ class PaymentMethodScreen(PaydeskScreen):
 
     def _focus_first_field(self) -> None:
         tab = self.query_one(TabbedContent).active
-        target = {"method-saved": "#saved-cards", "method-reader": "#readers"}.get(
-            tab, "#card-number")
+        target = {"method-saved": "#saved-cards", "method-reader": "#readers",
+                  "method-phone": "#method-review"}.get(tab, "#card-number")
         self.query_one(target).focus()
 
     @work(thread=True, exclusive=True, exit_on_error=False)
@@ -289,6 +304,10 @@ class PaymentMethodScreen(PaydeskScreen):
             reader_id, label = self._readers[index]
             return CardChoice(kind="reader", reader_id=reader_id, label=f"card on {label}",
                               keep=self._consent("#keep-card-reader"))
+        if tab == "method-phone":
+            # The card is saved on the payer's phone after the review (tui.flow).
+            whose = "the client's" if self.payer.kind == "staff" else "your"
+            return CardChoice(kind="phone", label=f"a card entered on {whose} phone")
         return self._keyed_card()
 
     @on(Button.Pressed, "#method-review")

@@ -3,7 +3,7 @@ tick and an amount; the footer counts the ticked invoices and totals them as the
 types.
 
 Amounts come only from what the amount field holds: every change is reported with the
-invoice it was typed for (AmountField.Typed), and the field's current text is read again
+invoice it was typed for (AmountField's on_typed), and the field's current text is read again
 before the page hands the amounts on. Textual can reorder a burst of keys when some are
 bindings (tui.widgets.fields keeps a field's keys in order), and a reordered key must never
 change an amount silently. The review screen shows every amount again before anything is
@@ -35,6 +35,7 @@ from tui.screens.payment_rows import (
     column_header,
     columns_for,
     detail_lines,
+    intro_text,
     merge_rows,
     parse_row_amount,
     row_cells,
@@ -96,6 +97,9 @@ class PaymentPageScreen(PaydeskScreen):
     # --- layout -------------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
+        # The invoices are read while the page is put together; Loaded is handled after
+        # on_mount all the same (Textual composes and mounts a screen before its queue).
+        self._load()
         # A payment-code holder is not told whose invoice it is.
         title = ("Pay with a payment code" if self.payer.kind == "code"
                  else f"Pay invoices · {self.payer.client_name}")
@@ -107,7 +111,7 @@ class PaymentPageScreen(PaydeskScreen):
         with Horizontal(id="payment-amount-row"):
             yield Static("Amount", id="payment-amount-label")
             yield AmountField(id="payment-amount", return_to="#payment-table", disabled=True,
-                              compact=True)
+                              compact=True, on_typed=self._amount_typed)
             yield Static("", id="payment-amount-error")
         with Horizontal(id="payment-summary-row"):
             yield Static("", id="payment-summary")
@@ -130,7 +134,6 @@ class PaymentPageScreen(PaydeskScreen):
         self._set_columns(self.app.size.width)
         self.query_one("#payment-changes", Static).display = False
         self.query_one(InvoiceTable).focus()
-        self._load()
         self.set_interval(REFRESH_SECONDS, self._refresh_while_shown)
 
     def _refresh_while_shown(self) -> None:
@@ -200,10 +203,8 @@ class PaymentPageScreen(PaydeskScreen):
             self._rows = {}
             for invoice in message.invoices:
                 self._rows[str(invoice.invoice_id)] = PageRow(
-                    invoice=invoice,
-                    ticked=tick_all,
-                    text=format_amount_plain(invoice.balance, locale),
-                    amount=invoice.balance,
+                    invoice=invoice, ticked=tick_all, typed=None, amount=invoice.balance,
+                    locale=locale,
                 )
             self._recount()
             self._fill_table()
@@ -233,41 +234,32 @@ class PaymentPageScreen(PaydeskScreen):
         return str(box.render()) if box.display else ""
 
     def _intro(self) -> None:
-        intro = self.query_one("#payment-intro", Static)
-        if not self._rows:
-            intro.update("There is nothing to pay right now. Thank you!")
-        elif not self.firm.online_payments_enabled:
-            intro.update("Online payments are switched off for this firm; please ask the front desk.")
-        elif self.payer.kind == "code":
-            intro.update("This payment code opens this one invoice.")
-        elif self.single_invoice:
-            intro.update(
-                "This firm takes one invoice per payment: tick one invoice and set the amount."
-            )
-        else:
-            cases = len({r.invoice.case_number for r in self._rows.values()})
-            intro.update(
-                f"{len(self._rows)} invoices across {cases} case{'s' if cases != 1 else ''}. "
-                "Untick what you do not want to pay now; each invoice is its own transaction."
-            )
+        self.query_one("#payment-intro", Static).update(intro_text(
+            self._rows, online=self.firm.online_payments_enabled,
+            code_payer=self.payer.kind == "code", single_invoice=self.single_invoice))
 
     # --- the table ----------------------------------------------------------------------
 
     def _fill_table(self, keep: str | None = None) -> None:
-        table = self.query_one(InvoiceTable)
-        table.clear()
+        """Show the rows in the page's order: a screenful now, the rest in batches."""
         _, order = SORTS[self._sort]
-        for key, row in sorted(self._rows.items(), key=lambda kv: order(kv[1])):
-            table.add_row(*row_cells(row, self.firm.locale, self._columns), key=key)
-        if keep is not None and keep in self._rows:
-            table.move_cursor(row=table.get_row_index(keep), animate=False)
+        keys = [key for key, _ in sorted(self._rows.items(), key=lambda kv: order(kv[1]))]
+        locale = self.firm.locale
+
+        def cells(key: str) -> list[Text]:
+            return row_cells(self._rows[key], locale, self._columns)
+
+        self.query_one(InvoiceTable).fill(keys, cells, first=self.app.size.height,
+                                          keep=keep if keep in self._rows else None)
 
     def _refresh_row(self, key: str) -> None:
-        row = self._rows[key]
         table = self.query_one(InvoiceTable)
-        table.update_cell(key, "tick", tick_cell(row))
+        if not table.has_row(key):
+            return  # not added yet: it shows the row as it is when it is added
+        row = self._rows[key]
         # Wider when a typed text (a bad amount, shown as typed) needs it: never cut.
-        table.update_cell(key, "amount", amount_of_row(row, self.firm.locale), update_width=True)
+        table.set_cells(key, {"tick": tick_cell(row),
+                              "amount": amount_of_row(row, self.firm.locale)})
 
     # --- ticking ----------------------------------------------------------------------
 
@@ -300,6 +292,7 @@ class PaymentPageScreen(PaydeskScreen):
 
     @on(InvoiceTable.Toggle)
     def _toggle(self, message: InvoiceTable.Toggle) -> None:
+        self.query_one(InvoiceTable).hold_batches()
         row = self._rows.get(message.row_key)
         if row is not None:
             self._set_ticked(message.row_key, not row.ticked)
@@ -369,14 +362,16 @@ class PaymentPageScreen(PaydeskScreen):
                                     code_payer=self.payer.kind == "code"))
 
     def _show_error(self, row: PageRow) -> None:
-        self.query_one("#payment-amount-error", Static).update(Text(row.error or ""))
+        error = self.query_one("#payment-amount-error", Static)
+        if str(error.render()) != (row.error or ""):  # a new layout only when it changes
+            error.update(Text(row.error or ""))
 
-    @on(AmountField.Typed, "#payment-amount")
-    def _amount_typed(self, message: AmountField.Typed) -> None:
+    def _amount_typed(self, key: str, text: str) -> None:
+        self.query_one(InvoiceTable).hold_batches()
         # The invoice the text was typed for, even if the highlight has moved since.
-        row = self._rows.get(message.key)
-        if row is not None and row.text != message.text:
-            self._set_text(message.key, message.text)
+        row = self._rows.get(key)
+        if row is not None and row.text != text:
+            self._set_text(key, text)
 
     def _read_field(self) -> None:
         """Take what the amount field holds now, even if its last change is still on its
@@ -417,7 +412,8 @@ class PaymentPageScreen(PaydeskScreen):
             text.append(
                 f"  ·  {self._bad} amount{'s' if self._bad != 1 else ''} to fix", style="red"
             )
-        self.query_one("#payment-summary", Static).update(text)
+        # One line whatever it says: no new layout for it.
+        self.query_one("#payment-summary", Static).update(text, layout=False)
 
     def summary_text(self) -> str:
         """What the footer line says (for tests and the benchmark)."""
@@ -454,6 +450,7 @@ class PaymentPageScreen(PaydeskScreen):
         """The ticked invoices with valid amounts, in the order shown."""
         self._read_field()
         table = self.query_one(InvoiceTable)
+        table.finish()
         chosen = []
         for table_row in table.ordered_rows:
             row = self._rows[table_row.key.value]
@@ -470,6 +467,7 @@ class PaymentPageScreen(PaydeskScreen):
         if self._bad:
             first = next(k for k, r in self._rows.items() if r.ticked and r.error)
             table = self.query_one(InvoiceTable)
+            table.finish()
             table.move_cursor(row=table.get_row_index(first), animate=False)
             self.notify(
                 f"Fix the amount of {self._rows[first].invoice.number}: {self._rows[first].error}",

@@ -4,10 +4,12 @@ Plain values and functions, so the page module stays about the screen."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 
-from babel.dates import format_date
+from babel.dates import format_date as babel_format_date
 from rich.cells import cell_len
 from rich.text import Text
 
@@ -45,15 +47,35 @@ LARGEST_CHARGE_MINOR = 99_999_999
 HEADER_SORTS = {"number": "number", "case": "case", "due": "due", "balance": "balance"}
 
 
+@lru_cache(maxsize=4096)
+def format_date(day: dt.date, style: str, *, locale: str) -> str:
+    """Babel's format_date, once per day shown: a page of 2,000 invoices shows few days."""
+    return babel_format_date(day, style, locale=locale)
+
+
 @dataclass
 class PageRow:
     """The page's state for one invoice: ticked or not, what is typed, what it means."""
 
     invoice: PayableInvoice
     ticked: bool
-    text: str
+    # What the payer typed; None until they type: the text is then the balance, formatted
+    # only when something reads it (a page of 2,000 invoices shows a screenful at first).
+    typed: str | None
     amount: Money | None
+    locale: str
     error: str | None = None
+
+    @property
+    def text(self) -> str:
+        """What the amount field shows for this invoice."""
+        if self.typed is None:
+            return format_amount_plain(self.invoice.balance, self.locale)
+        return self.typed
+
+    @text.setter
+    def text(self, value: str) -> None:
+        self.typed = value
 
     def contribution(self) -> tuple[int, int, int]:
         """(ticked, amount in minor units, bad) as this row adds to the footer line."""
@@ -71,6 +93,22 @@ def parse_row_amount(invoice: PayableInvoice, text: str, locale: str) -> tuple[M
     except (AmountError, MoneyError) as exc:
         return None, str(exc)
     return amount, None
+
+
+def intro_text(rows: Mapping[str, PageRow], *, online: bool, code_payer: bool,
+               single_invoice: bool) -> str:
+    """The line above the table: what there is to pay, and how."""
+    if not rows:
+        return "There is nothing to pay right now. Thank you!"
+    if not online:
+        return "Online payments are switched off for this firm; please ask the front desk."
+    if code_payer:
+        return "This payment code opens this one invoice."
+    if single_invoice:
+        return "This firm takes one invoice per payment: tick one invoice and set the amount."
+    cases = len({r.invoice.case_number for r in rows.values()})
+    return (f"{len(rows)} invoices across {cases} case{'s' if cases != 1 else ''}. "
+            "Untick what you do not want to pay now; each invoice is its own transaction.")
 
 
 def tick_cell(row: PageRow) -> Text:
@@ -180,8 +218,10 @@ def merge_rows(rows: Mapping[str, PageRow], invoices: list[PayableInvoice], loca
                     f"{money(Money(0, old.currency))} ({_why(hint)})")
             notes.append(head + ("; it was taken off this payment." if row.ticked else "."))
             continue
-        new = PageRow(invoice=inv, ticked=row.ticked, text=row.text, amount=row.amount,
-                      error=row.error)
+        # An untouched text stays the balance it showed, even if the balance moved.
+        typed = row.typed if inv.balance == old else row.text
+        new = PageRow(invoice=inv, ticked=row.ticked, typed=typed, amount=row.amount,
+                      locale=locale, error=row.error)
         merged[key] = new
         over = (row.ticked and row.amount is not None
                 and row.amount.minor > inv.balance.minor)
@@ -204,7 +244,6 @@ def merge_rows(rows: Mapping[str, PageRow], invoices: list[PayableInvoice], loca
         notes.append(head + ".")
     for key, inv in fresh.items():
         if key not in merged and key not in rows:
-            merged[key] = PageRow(invoice=inv, ticked=False,
-                                  text=format_amount_plain(inv.balance, locale),
-                                  amount=inv.balance)
+            merged[key] = PageRow(invoice=inv, ticked=False, typed=None,
+                                  amount=inv.balance, locale=locale)
     return merged, notes

@@ -52,6 +52,13 @@ class ReviewScreen(PaydeskScreen):
         self.selection = selection
         self.card = card
         self._ready = False
+        self._loaded = False
+
+    def on_screen_resume(self) -> None:
+        # Back from the phone's QR code (cancelled, or a new link asked for): nothing was
+        # charged, so Pay works again.
+        if self.card.kind == "phone" and self._loaded:
+            self._ready = True
 
     @property
     def total(self) -> Money:
@@ -85,7 +92,10 @@ class ReviewScreen(PaydeskScreen):
             yield Static("", id="review-email-error")
         with Horizontal(id="review-buttons"):
             yield Button("Back", id="review-back", compact=True)
-            yield Button(f"Pay {format_money(self.total, locale)}", id="review-pay",
+            pay = f"Pay {format_money(self.total, locale)}"
+            if self.card.kind == "phone":
+                pay += " by phone"  # a QR code first: nothing is charged before the card
+            yield Button(pay, id="review-pay",
                          variant="success", compact=True, disabled=True)
         yield Footer()
 
@@ -123,7 +133,7 @@ class ReviewScreen(PaydeskScreen):
         for item in self.selection:
             table.update_cell(str(item.invoice.invoice_id), "descriptor",
                               Text(message.descriptors[item.invoice.number]), update_width=True)
-        self._ready = True
+        self._ready = self._loaded = True
         pay = self.query_one("#review-pay", Button)
         pay.disabled = False
         if self.payer.kind == "code":

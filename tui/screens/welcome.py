@@ -16,7 +16,6 @@ from textual.widgets import Button, Footer, Input, Static
 
 from billing.errors import BillingError
 from billing.values import PayableInvoice, Payer
-from tui.flow_values import FlowStep, StartPayment
 from tui.screens import PaydeskScreen
 from tui.widgets import ScreenTitle, TextField
 
@@ -135,6 +134,8 @@ class WelcomeScreen(PaydeskScreen):
 
     @on(CodeOpened)
     def _code_opened(self, message: CodeOpened) -> None:
+        from tui.flow_values import FlowStep, StartPayment
+
         self.reset()
         self.post_message(FlowStep(StartPayment(message.payer)))
 

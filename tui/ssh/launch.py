@@ -63,6 +63,8 @@ PAYDESK_PRELOAD = (
     "tui.cli", "tui.commands.apps", "tui.factory", "tui.app", "billing.services",
     "gateway.sandbox", "gateway.stripe_gateway", "models.demo", "models.schema",
     "textual.drivers.linux_driver",
+    # Imported by Paydesk only when a receipt PDF is made: loaded once here, shared by all.
+    "fpdf",
 )
 # Packages whose every module is imported too (imports made inside functions included).
 PAYDESK_PRELOAD_PACKAGES = ("tui.screens", "tui.widgets", "billing", "models", "gateway")

@@ -12,7 +12,11 @@ from typing import Any
 
 from gateway.sandbox.resources import (
     account,
+    bank_debits,
+    checkout_sessions,
     customers,
+    disputes,
+    events,
     payment_intents,
     payment_methods,
     refunds,
@@ -23,7 +27,9 @@ Handler = Callable[..., dict[str, Any]]
 
 ROUTES: list[tuple[str, re.Pattern[str], Handler]] = [
     (method, re.compile(pattern + r"/?"), handler)
-    for module in (account, customers, payment_methods, payment_intents, refunds, terminal)
+    # bank_debits first: it answers us_bank_account requests and hands the rest on
+    for module in (bank_debits, account, checkout_sessions, customers, disputes, events,
+                   payment_methods, payment_intents, refunds, terminal)
     for method, pattern, handler in module.ROUTES
 ]
 

@@ -6,6 +6,7 @@ from typing import Any
 
 from gateway.sandbox import objects
 from gateway.sandbox.errors import invalid
+from gateway.sandbox.events import changed
 from gateway.sandbox.forms import metadata
 from gateway.sandbox.listing import paginate, search
 from gateway.sandbox.store import State
@@ -24,7 +25,9 @@ def create(state: State, params: dict[str, Any]) -> dict[str, Any]:
     prefix = state.new_id("", 8).upper()
     obj = objects.customer(state.new_id("cus_", 14), state.now(), params, metadata(params),
                            prefix)
-    return state.add(obj)
+    state.add(obj)
+    state.emit("customer.created", obj)
+    return obj
 
 
 def retrieve(state: State, params: dict[str, Any], customer: str) -> dict[str, Any]:
@@ -34,10 +37,15 @@ def retrieve(state: State, params: dict[str, Any], customer: str) -> dict[str, A
 def update(state: State, params: dict[str, Any], customer: str) -> dict[str, Any]:
     obj = state.get(customer, "customer")
     _check_email(params)
+    meta = metadata(params, obj["metadata"])
+    before = state.snapshot(obj)
     for name in _FIELDS:
         if name in params:
             obj[name] = params[name] or None
-    obj["metadata"] = metadata(params, obj["metadata"])
+    obj["metadata"] = meta
+    previous = changed(before, state.snapshot(obj))
+    if previous:  # Stripe sends customer.updated only when something changed
+        state.emit("customer.updated", obj, previous)
     return obj
 
 

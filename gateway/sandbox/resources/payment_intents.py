@@ -8,8 +8,11 @@ from typing import Any
 
 from gateway.sandbox import holds, objects
 from gateway.sandbox.errors import ApiError, invalid, unexpected_state
+from gateway.sandbox.events import changed
 from gateway.sandbox.forms import as_bool, as_int, as_list, metadata
+from gateway.sandbox.hold_refunds import refund_released_hold
 from gateway.sandbox.listing import paginate, search
+from gateway.sandbox.resources.disputes import after_capture
 from gateway.sandbox.resources.payment_methods import card_error, resolve
 from gateway.sandbox.store import State
 from gateway.sandbox.testcards import Decline
@@ -38,8 +41,11 @@ MAX_DESCRIPTOR = 22
 # The payment method types the sandbox can take; others in allowed_payment_method_types are
 # left out of the intent's payment_method_types, silently, as Stripe leaves out types that
 # do not suit the intent.
-SANDBOX_TYPES = ("card", "card_present")
+SANDBOX_TYPES = ("card", "card_present", "us_bank_account")  # bank: bank_debits.py
 DEFAULT_TYPES = ["card"]  # what dynamic payment methods give the sandbox's account
+# A private confirm option (never from a request: the schema refuses unknown names): a
+# function that completes the new charge's details before its events are recorded.
+ON_CHARGE = "_on_charge"
 EXCLUSIVE_WITH_ALLOWED = ("excluded_payment_method_types", "automatic_payment_methods",
                           "payment_method_configuration")
 
@@ -107,7 +113,8 @@ def payment_method_types(params: dict[str, Any], noun: str = "PaymentIntent",
                           f"allowed_payment_method_types, {other}.", param=other,
                           code="parameters_exclusive")
     wanted = [str(t) for t in as_list(params, "allowed_payment_method_types")]
-    types = [t for t in dict.fromkeys(wanted) if t in SANDBOX_TYPES]
+    types = [t for t in dict.fromkeys(wanted) if t in SANDBOX_TYPES
+             and (noun == "PaymentIntent" or t != "us_bank_account")]  # no bank SetupIntents
     if not types:
         raise invalid(f"None of the allowed_payment_method_types can be used with this {noun}: "
                       f"the sandbox takes {', '.join(SANDBOX_TYPES)}.",
@@ -175,6 +182,7 @@ def create(state: State, params: dict[str, Any]) -> dict[str, Any]:
     if params.get("confirmation_method") == "manual":
         pi["confirmation_method"] = "manual"
     state.add(pi)
+    state.emit("payment_intent.created", pi)
     if confirm:  # with the PaymentMethod just resolved (a `pm_card_*` id makes a new one)
         _confirm(state, pi, {**params, "payment_method": pi["payment_method"]})
     return pi
@@ -200,6 +208,7 @@ def _confirm(state: State, pi: dict[str, Any], params: dict[str, Any]) -> None:
             pi["next_action"] = {"type": "use_stripe_sdk", "use_stripe_sdk": {
                 "type": "three_d_secure_redirect", "source": state.new_id("src_"),
                 "stripe_js": "https://hooks.stripe.com/3d_secure_2/hosted"}}
+            state.emit("payment_intent.requires_action", pi)
             return
         card = replace(card, decline=AUTHENTICATION)
     charge = objects.charge(state.new_id("ch_"), state.now(), pi, pm, card,
@@ -208,6 +217,8 @@ def _confirm(state: State, pi: dict[str, Any], params: dict[str, Any]) -> None:
         charge[holds.MERCHANT_INITIATED] = True  # a shorter hold for some brands
     state.add(charge)
     pi["latest_charge"] = charge["id"]
+    if params.get(ON_CHARGE):  # a reader's tap: the charge says so before it is announced
+        params[ON_CHARGE](charge)
     if card.decline is not None:
         decline = card.decline
         pi["status"] = "requires_payment_method"
@@ -217,6 +228,8 @@ def _confirm(state: State, pi: dict[str, Any], params: dict[str, Any]) -> None:
             "doc_url": f"https://stripe.com/docs/error-codes/{decline.code.replace('_', '-')}",
             "message": decline.message, "param": decline.param,
             "payment_method": state.render(pm), "type": "card_error"}
+        state.emit("charge.failed", charge)
+        state.emit("payment_intent.payment_failed", pi)
         raise card_error(decline.message, code=decline.code, decline_code=decline.decline_code,
                          param=decline.param, charge=charge["id"],
                          payment_intent=state.render(pi), payment_method=state.render(pm))
@@ -225,16 +238,27 @@ def _confirm(state: State, pi: dict[str, Any], params: dict[str, Any]) -> None:
     if pi["capture_method"] == "manual":
         pi["status"] = "requires_capture"
         pi["amount_capturable"] = pi["amount"]
+        state.emit("charge.succeeded", charge)
+        state.emit("payment_intent.amount_capturable_updated", pi)
     else:
-        _capture_charge(state, pi, charge, pi["amount"])
+        _capture_charge(state, pi, charge, pi["amount"], announce=False)
+        state.emit("charge.succeeded", charge)
+        state.emit("payment_intent.succeeded", pi)
+        after_capture(state, charge)
 
 
 def _capture_charge(state: State, pi: dict[str, Any], charge: dict[str, Any],
-                    amount: int) -> None:
+                    amount: int, *, announce: bool = True) -> None:
+    """Capture `amount`; `announce` sends charge.captured and payment_intent.succeeded (an
+    automatic capture is announced by charge.succeeded instead)."""
+    before = state.snapshot(charge)
     charge["captured"] = True
     charge["amount_captured"] = amount
     charge["amount_refunded"] = charge["amount"] - amount  # the uncaptured rest is released
     pi.update(status="succeeded", amount_received=amount, amount_capturable=0)
+    if announce:
+        state.emit("charge.captured", charge, changed(before, state.snapshot(charge)))
+        state.emit("payment_intent.succeeded", pi)
 
 
 def confirm(state: State, params: dict[str, Any], pi: str) -> dict[str, Any]:
@@ -272,7 +296,9 @@ def capture(state: State, params: dict[str, Any], pi: str) -> dict[str, Any]:
                       code="amount_too_large")
     if params.get("metadata") is not None:
         obj["metadata"] = metadata(params, obj["metadata"])
-    _capture_charge(state, obj, state.get(obj["latest_charge"], "charge"), amount)
+    charge = state.get(obj["latest_charge"], "charge")
+    _capture_charge(state, obj, charge, amount)
+    after_capture(state, charge)
     return obj
 
 
@@ -288,9 +314,13 @@ def cancel(state: State, params: dict[str, Any], pi: str) -> dict[str, Any]:
             + ", ".join(CANCELABLE) + ".", payment_intent=state.render(obj))
     if obj["status"] == "requires_capture":  # releasing the authorization
         charge = state.get(obj["latest_charge"], "charge")
+        before = state.snapshot(charge)
         charge["refunded"], charge["amount_refunded"] = True, charge["amount"]
+        refund_released_hold(state, charge, None)
+        state.emit("charge.refunded", charge, changed(before, state.snapshot(charge)))
     obj.update(status="canceled", canceled_at=state.now(), cancellation_reason=reason,
                amount_capturable=0, next_action=None)
+    state.emit("payment_intent.canceled", obj)
     return obj
 
 

@@ -12,7 +12,7 @@ from gateway.sandbox.errors import ApiError, invalid, missing
 from gateway.sandbox.forms import as_int, metadata
 from gateway.sandbox.listing import paginate
 from gateway.sandbox.store import State
-from gateway.sandbox.testcards import TestCard, card_for_number, test_card
+from gateway.sandbox.testcards import DISPUTE_NUMBERS, TestCard, card_for_number, test_card
 
 LIVE_CARD_IN_TEST_MODE = (
     "Your card was declined. Your request was in test mode, but used a non test (live) card. "
@@ -44,7 +44,7 @@ def new_payment_method(state: State, card: TestCard, seed: str, *, kind: str = "
 def _test_card_number(ident: str) -> str:
     """The card number behind a `pm_card_*` test id, so that the same card has the same
     fingerprint however it reaches Stripe (a test id, its number, a reader tap)."""
-    for number, pm_id in TEST_CARD_PAYMENT_METHODS.items():
+    for number, pm_id in {**TEST_CARD_PAYMENT_METHODS, **DISPUTE_NUMBERS}.items():
         if pm_id == ident:
             return number
     return ident
@@ -119,6 +119,7 @@ def attach(state: State, params: dict[str, Any], pm: str) -> dict[str, Any]:
         raise card_error(card.decline.message, code=card.decline.code,
                          decline_code=card.decline.decline_code, param=card.decline.param)
     obj["customer"] = customer_id
+    state.emit("payment_method.attached", obj)
     return obj
 
 
@@ -168,6 +169,7 @@ def detach(state: State, params: dict[str, Any], pm: str) -> dict[str, Any]:
         raise invalid("The payment method you provided is not attached to a customer so "
                       "detachment is impossible.", code="payment_method_unexpected_state")
     obj["customer"] = None
+    state.emit("payment_method.detached", obj)
     return obj
 
 

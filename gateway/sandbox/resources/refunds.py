@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from gateway.sandbox import objects
+from gateway.sandbox import objects, settlement
 from gateway.sandbox.errors import invalid
+from gateway.sandbox.events import changed
 from gateway.sandbox.forms import as_int, metadata
 from gateway.sandbox.listing import paginate
+from gateway.sandbox.resources.disputes import refusal_to_refund
 from gateway.sandbox.resources.payment_intents import ZERO_DECIMAL
 from gateway.sandbox.store import State
 
@@ -36,7 +38,13 @@ def _charge_for(state: State, params: dict[str, Any]) -> dict[str, Any]:
 
 
 def create(state: State, params: dict[str, Any]) -> dict[str, Any]:
-    charge = _charge_for(state, params)
+    return make_refund(state, _charge_for(state, params), params)
+
+
+def make_refund(state: State, charge: dict[str, Any], params: dict[str, Any],
+                ) -> dict[str, Any]:
+    """Refund `charge` as `params` say (amount, reason, metadata): through the API, or from
+    the Dashboard (the sandbox's control endpoint). Call with the state's lock held."""
     reason = params.get("reason") or None
     if reason is not None and reason not in REASONS:
         raise invalid(f"Invalid reason: {reason}", param="reason")
@@ -57,15 +65,22 @@ def create(state: State, params: dict[str, Any]) -> dict[str, Any]:
         raise invalid(f"Refund amount ({_money(amount, charge['currency'])}) is greater than "
                       f"unrefunded amount on charge ({_money(left, charge['currency'])})",
                       param="amount", code="amount_too_large", saved=True)
+    refused = refusal_to_refund(state, charge)
+    if refused is not None:
+        raise refused
     refund = objects.refund(state.new_id("re_"), state.now(), amount, charge, reason,
                             metadata(params), state.new_id("txn_"),
                             state.new_id("", 12).upper())
+    settlement.pending_refund(state, refund, charge)  # an ACH debit's refund starts pending
     state.add(refund)
+    before = state.snapshot(charge)
     charge.setdefault("_refunds", []).append(refund["id"])
     charge["amount_refunded"] += amount
     charge["refunded"] = charge["amount_refunded"] >= charge["amount"]
     charge["refunds"]["data"].insert(0, state.render(refund))
     charge["refunds"]["total_count"] = len(charge["_refunds"])
+    state.emit("refund.created", refund)
+    state.emit("charge.refunded", charge, changed(before, state.snapshot(charge)))
     return refund
 
 
@@ -75,7 +90,9 @@ def retrieve(state: State, params: dict[str, Any], refund: str) -> dict[str, Any
 
 def update(state: State, params: dict[str, Any], refund: str) -> dict[str, Any]:
     obj = state.get(refund, "refund")
+    before = state.snapshot(obj)
     obj["metadata"] = metadata(params, obj["metadata"])
+    state.emit("refund.updated", obj, changed(before, state.snapshot(obj)))
     return obj
 
 

@@ -50,7 +50,9 @@ def create_setup_intent(state: State, params: dict[str, Any]) -> dict[str, Any]:
     seti["excluded_payment_method_types"] = as_list(params, "excluded_payment_method_types") \
         or None
     seti["usage"] = usage
-    return state.add(seti)
+    state.add(seti)
+    state.emit("setup_intent.created", seti)
+    return seti
 
 
 def retrieve_setup_intent(state: State, params: dict[str, Any], seti: str) -> dict[str, Any]:
@@ -64,6 +66,7 @@ def cancel_setup_intent(state: State, params: dict[str, Any], seti: str) -> dict
                                f"{obj['status']}.")
     obj["status"] = "canceled"
     obj["cancellation_reason"] = params.get("cancellation_reason") or None
+    state.emit("setup_intent.canceled", obj)
     return obj
 
 
@@ -196,6 +199,7 @@ def _set_up_on_reader(state: State, obj: dict[str, Any], action: dict[str, Any],
             "message": decline.message, "payment_method": state.render(present),
             "type": "card_error"}
         obj.pop("_allow_redisplay", None)
+        state.emit("setup_intent.setup_failed", seti)
         return
     attempt = state.new_id("setatt_")
     generated_id = None
@@ -213,6 +217,7 @@ def _set_up_on_reader(state: State, obj: dict[str, Any], action: dict[str, Any],
                 last_setup_error=None)
     action["status"] = "succeeded"
     action["process_setup_intent"]["generated_card"] = generated_id
+    state.emit("setup_intent.succeeded", seti)
 
 
 def _pay_on_reader(state: State, obj: dict[str, Any], action: dict[str, Any],
@@ -221,22 +226,25 @@ def _pay_on_reader(state: State, obj: dict[str, Any], action: dict[str, Any],
     paid (automatic), or declined, which fails the action with the decline's code."""
     obj.pop("_allow_redisplay", None)
     pi = state.get(action["process_payment_intent"]["payment_intent"], "payment_intent")
+
+    def tapped(charge: dict[str, Any]) -> None:
+        _card_present_charge(charge, present, obj)
+
     try:
-        payment_intents.confirm(state, {"payment_method": present["id"]}, pi["id"])
+        payment_intents.confirm(state, {"payment_method": present["id"],
+                                        payment_intents.ON_CHARGE: tapped}, pi["id"])
     except ApiError as exc:
-        _card_present_charge(state, pi, present, obj)
         action.update(status="failed", failure_code=exc.code, failure_message=exc.message)
         return
-    _card_present_charge(state, pi, present, obj)
+    charge = state.objects.get(pi.get("latest_charge") or "")
+    if charge is not None and holds.is_hold(charge, pi) and pi["status"] == "requires_capture":
+        state.holds.track(charge)  # an in-person hold: Stripe's shorter window applies
     action["status"] = "succeeded"
 
 
-def _card_present_charge(state: State, pi: dict[str, Any], present: dict[str, Any],
+def _card_present_charge(charge: dict[str, Any], present: dict[str, Any],
                          reader: dict[str, Any]) -> None:
     """The charge of a tapped card says so: `payment_method_details.type` is card_present."""
-    charge = state.objects.get(pi.get("latest_charge") or "")
-    if not charge or charge.get("payment_method") != present["id"]:
-        return
     details = dict(charge["payment_method_details"].get("card") or {})
     card_present = {key: details.get(key) for key in (
         "amount_authorized", "brand", "country", "exp_month", "exp_year", "fingerprint",
@@ -249,8 +257,6 @@ def _card_present_charge(state: State, pi: dict[str, Any], present: dict[str, An
         preferred_locales=None, read_method="contactless_emv", reader=reader["id"],
         receipt=None, wallet=present["card_present"].get("wallet"))
     charge["payment_method_details"] = {"type": "card_present", "card_present": card_present}
-    if holds.is_hold(charge, pi) and pi["status"] == "requires_capture":
-        state.holds.track(charge)  # an in-person hold: Stripe's shorter window applies
 
 
 _READER = r"/v1/terminal/readers/(?P<reader>tmr_\w+)"

@@ -1,0 +1,286 @@
+"""Bank debits (ACH) over several invoices: one debit per invoice, not all-or-nothing
+(DESIGN.md section 8).
+
+A debit cannot be held and captured later, settles days after it is sent and can fail
+after it looked fine, so each debit goes its own way: once sent it is "processing", its
+amount held against the invoice (billing.reservations) but not paid, until Stripe's event
+settles or fails it (billing.bank_settlement). A debit that cannot be started does not undo
+the others; the result says which.
+
+Order of work: reserve the invoices and record the authorization (billing.bank_reserve),
+then the client's Stripe customer, the bank account as a PaymentMethod, and the first
+debit with the payer's acceptance (online for WEB, offline for TEL). An account typed in is
+verified by microdeposits: the first debit then waits (NeedsVerification, the invoices
+stay held) until `verify_bank_account`; the other debits go under the mandate it made.
+Every request's idempotency key is stored before it is sent.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+
+from billing.audit import audit
+from billing.bank_authorization import authorization_text, record_mandate
+from billing.bank_reserve import digits_of, reserve_bank_checkout
+from billing.bank_settlement import close_if_settled, fail_debit, reason_in_words
+from billing.bank_values import (
+    TEL,
+    WEB,
+    AuthorizationContext,
+    BankAccountEntry,
+    BankCheckoutResult,
+    BankDebitLine,
+    NeedsVerification,
+)
+from billing.checkout import CheckoutRun
+from billing.errors import BillingError, NotAllowed
+from billing.keys import new_key
+from billing.ledger import descriptor_suffix
+from billing.values import Payer
+from gateway import errors as gw
+from gateway.values import ExistingMandate, OfflineAcceptance, OnlineAcceptance
+from models.bank_debits import BankAuthorization, BankMandate
+from models.db import write_transaction
+from models.firm import utcnow
+from models.invoices import Invoice
+from models.money import Money
+from models.payments import Checkout, InvoicePayment
+
+__all__ = ["TEL", "WEB", "authorization_text", "result_of", "resume_bank_checkout",
+           "start_bank_checkout", "verify_bank_account"]
+
+VERIFY_MESSAGE = ("To protect your account, your bank will show a small deposit from Stripe "
+                  "within 1-2 business days. Enter the 6-character code on it (it starts "
+                  "with SM), or the two amounts if there are two deposits, to start the "
+                  "debits.")
+NOT_STARTED = "This debit was not started: the bank account could not be verified."
+UNREACHABLE = "We could not reach the payment processor; the debits will be tried again."
+
+
+def start_bank_checkout(gateway, payer: Payer, amounts: Mapping[int, Money],
+                        entry: BankAccountEntry, context: AuthorizationContext, *,
+                        today: dt.date) -> BankCheckoutResult | NeedsVerification:
+    """Reserve, record the authorization, then start the debits: a BankCheckoutResult
+    (debits processing, and any that could not start, with why), or NeedsVerification when
+    the account must first be verified. BillingError (nothing changed) for a bad entry."""
+    checkout_id = reserve_bank_checkout(payer, amounts, entry, context, today=today)
+    checkout = Checkout.get_by_id(checkout_id)
+    terminal = context.terminal
+    try:
+        # The client's one Stripe customer, claimed as a card payment claims it.
+        customer_id = CheckoutRun(gateway, terminal=terminal)._customer(checkout)
+        account = gateway.create_bank_account(
+            routing=digits_of(entry.routing), account=digits_of(entry.account),
+            holder_name=entry.holder_name, holder_type=entry.holder_type,
+            account_type=entry.account_type, customer_id=customer_id,
+            idempotency_key=checkout.payment_method_key)
+    except gw.GatewayError as exc:
+        message = UNREACHABLE if isinstance(exc, gw.OutcomeUnknown) else exc.message
+        _release_unsent(checkout_id, f"Nothing was debited. {message}", terminal=terminal)
+        return result_of(checkout_id)
+    Checkout.update(stripe_customer_id=customer_id, payment_method_id=account.payment_method_id,
+                    # The bank's name stands where a card's brand does ("Stripe Test Bank
+                    # •••• 6789" on receipts and lists); column of 20 characters.
+                    card_brand=(account.bank_name or "Bank")[:20],
+                    card_last4=account.last4[-4:] or entry.last4,
+                    updated_at=utcnow()).where(Checkout.id == checkout_id).execute()
+    return _start_debits(gateway, checkout_id)
+
+
+def resume_bank_checkout(gateway, checkout_id: int) -> BankCheckoutResult | NeedsVerification:
+    """Send again the debits of a bank checkout left unsent or unanswered (Stripe could not
+    be reached), each with its stored key: a debit Stripe already made is not made twice."""
+    checkout = Checkout.get_or_none(Checkout.id == checkout_id)
+    if checkout is None or checkout.method != "bank_debit":
+        raise NotAllowed("There is no such bank payment.")
+    if not checkout.payment_method_id:
+        return result_of(checkout_id)
+    return _start_debits(gateway, checkout_id)
+
+
+def _acceptance(authorization: BankAuthorization, mandate_id: str | None):
+    if mandate_id:
+        return ExistingMandate(mandate_id)
+    if authorization.kind == WEB:
+        return OnlineAcceptance(authorization.ip_address or "127.0.0.1",
+                                authorization.user_agent or "Paydesk terminal")
+    return OfflineAcceptance()
+
+
+def _mandate_of(authorization: BankAuthorization) -> str | None:
+    row = (BankMandate.select().where(BankMandate.authorization == authorization.id)
+           .order_by(BankMandate.id.desc()).first())
+    return row.stripe_mandate_id if row else None
+
+
+def _start_debits(gateway, checkout_id: int) -> BankCheckoutResult | NeedsVerification:
+    """Send every debit not yet sent, in order; stops at one that waits for verification."""
+    checkout = Checkout.get_by_id(checkout_id)
+    authorization = BankAuthorization.get(BankAuthorization.checkout == checkout_id)
+    # Not yet sent, or sent without an answer (its stored key replays the same request).
+    payments = list(InvoicePayment.select(InvoicePayment, Invoice).join(Invoice)
+                    .where((InvoicePayment.checkout == checkout_id)
+                           & ((InvoicePayment.status == "pending")
+                              | ((InvoicePayment.status == "authorizing")
+                                 & InvoicePayment.stripe_payment_intent_id.is_null())))
+                    .order_by(InvoicePayment.position, InvoicePayment.id))
+    for p in payments:
+        mandate = _mandate_of(authorization)
+        InvoicePayment.update(status="authorizing").where(
+            (InvoicePayment.id == p.id) & (InvoicePayment.status == "pending")).execute()
+        try:
+            pi = gateway.start_bank_debit(
+                amount=p.amount_minor, currency=checkout.currency.lower(),
+                customer=checkout.stripe_customer_id,
+                payment_method_id=checkout.payment_method_id,
+                metadata={"checkout": str(checkout_id), "invoice_payment": str(p.id),
+                          "invoice": p.invoice.number},
+                acceptance=_acceptance(authorization, mandate),
+                idempotency_key=p.authorize_key,
+                description=f"Invoice {descriptor_suffix(p.invoice.number)}")
+        except gw.OutcomeUnknown:
+            # Sent or not: the key is stored, the hold stays; a retry sends the same request.
+            return result_of(checkout_id, message=UNREACHABLE)
+        except gw.GatewayError as exc:
+            _fail(p, getattr(exc, "code", None), exc.message, checkout.terminal)
+            continue
+        InvoicePayment.update(stripe_payment_intent_id=pi.id).where(
+            (InvoicePayment.id == p.id) & InvoicePayment.stripe_payment_intent_id.is_null()
+        ).execute()
+        if pi.status == "requires_action":
+            return NeedsVerification(checkout_id, VERIFY_MESSAGE)
+        _after_sent(p, pi, authorization, checkout)
+    return result_of(checkout_id)
+
+
+def _after_sent(p: InvoicePayment, pi, authorization: BankAuthorization,
+                checkout: Checkout) -> None:
+    terminal = checkout.terminal
+    if pi.status in ("processing", "succeeded"):
+        with write_transaction():
+            if pi.mandate:
+                record_mandate(authorization.id, pi.mandate, checkout.card_brand or "")
+            InvoicePayment.update(status="processing").where(
+                (InvoicePayment.id == p.id) & InvoicePayment.status.in_(("authorizing",))
+            ).execute()
+            Checkout.update(status="processing", updated_at=utcnow()).where(
+                (Checkout.id == p.checkout_id) & (Checkout.status == "reserved")).execute()
+            audit(actor=f"checkout:{p.checkout_id}", action="bank_debit.start",
+                  subject=f"invoice:{p.invoice.number}", result="processing",
+                  terminal=terminal,
+                  details=(f"checkout:{p.checkout_id} invoice_payment:{p.id} "
+                           f"amount_minor={p.amount_minor} payment_intent:{pi.id} "
+                           f"mandate:{pi.mandate or '-'}"))
+        return
+    failure = pi.failure
+    _fail(p, failure.code if failure else None,
+          reason_in_words(failure.code if failure else None,
+                          failure.message if failure else "The bank refused the debit."),
+          terminal)
+
+
+def _fail(p: InvoicePayment, code: str | None, reason: str, terminal: str) -> None:
+    with write_transaction():
+        fail_debit(p, code, reason, terminal=terminal, actor=f"checkout:{p.checkout_id}",
+                   details=f"checkout:{p.checkout_id} invoice_payment:{p.id} not started")
+
+
+def _release_unsent(checkout_id: int, message: str, *, terminal: str) -> None:
+    """Release every debit not yet sent (nothing was debited for them)."""
+    with write_transaction():
+        InvoicePayment.update(status="cancelled", failure_message=NOT_STARTED,
+                              completed_at=utcnow()).where(
+            (InvoicePayment.checkout == checkout_id) & (InvoicePayment.status == "pending")
+        ).execute()
+        Checkout.update(failure_message=message).where(Checkout.id == checkout_id).execute()
+        close_if_settled(checkout_id, terminal=terminal)
+
+
+def verify_bank_account(gateway, payer: Payer, checkout_id: int, *,
+                        descriptor_code: str | None = None,
+                        amounts: tuple[int, int] | None = None
+                        ) -> BankCheckoutResult | NeedsVerification:
+    """The payer's reading of the microdeposit. Right: the waiting debit goes to processing
+    and the others are started under its mandate. Wrong: NeedsVerification saying how many
+    tries are left (nothing changed). Out of tries: that debit fails and the others are
+    released, nothing debited."""
+    checkout = Checkout.get_or_none(Checkout.id == checkout_id)
+    if checkout is None or checkout.client_id != payer.client_id \
+            or checkout.method != "bank_debit":
+        raise NotAllowed("There is no such bank payment.")
+    waiting = (InvoicePayment.select(InvoicePayment, Invoice).join(Invoice)
+               .where((InvoicePayment.checkout == checkout_id)
+                      & (InvoicePayment.status == "authorizing")
+                      & InvoicePayment.stripe_payment_intent_id.is_null(False)).first())
+    if waiting is None:
+        raise BillingError("This bank payment is not waiting for verification.")
+    key = new_key("verify")
+    InvoicePayment.update(capture_key=key).where(InvoicePayment.id == waiting.id).execute()
+    try:
+        pi = gateway.verify_microdeposits(waiting.stripe_payment_intent_id,
+                                          descriptor_code=descriptor_code, amounts=amounts,
+                                          idempotency_key=key)
+    except gw.GatewayError as exc:
+        # An earlier try may have verified it, its answer lost: the debit says what is true.
+        pi = _read_back(gateway, waiting.stripe_payment_intent_id)
+        if pi is None or pi.status == "requires_action":
+            code = getattr(exc, "code", None)
+            if code != "payment_method_microdeposit_verification_attempts_exceeded":
+                return NeedsVerification(checkout_id, UNREACHABLE
+                                         if isinstance(exc, gw.OutcomeUnknown) else exc.message)
+            _fail(waiting, code, reason_in_words(code, exc.message), checkout.terminal)
+            _release_unsent(checkout_id, "The bank account could not be verified: nothing "
+                            "was debited.", terminal=checkout.terminal)
+            return result_of(checkout_id)
+    authorization = BankAuthorization.get(BankAuthorization.checkout == checkout_id)
+    _after_sent(waiting, pi, authorization, checkout)
+    if InvoicePayment.get_by_id(waiting.id).status == "failed":
+        _release_unsent(checkout_id, NOT_STARTED, terminal=checkout.terminal)
+        return result_of(checkout_id)
+    return _start_debits(gateway, checkout_id)
+
+
+def _read_back(gateway, payment_intent_id: str):
+    try:
+        return gateway.bank_debit(payment_intent_id)
+    except gw.GatewayError:
+        return None
+
+
+def _line_status(p: InvoicePayment) -> str:
+    if p.status == "authorizing":
+        # Sent, no answer yet (resume_bank_checkout replays it), or waiting for verification.
+        return "waiting" if p.stripe_payment_intent_id else "unknown"
+    return "failed" if p.status == "cancelled" else p.status
+
+
+def result_of(checkout_id: int, *, message: str = "") -> BankCheckoutResult:
+    """The bank checkout as the payer sees it, read from the database."""
+    checkout = Checkout.get_by_id(checkout_id)
+    rows = list(InvoicePayment.select(InvoicePayment, Invoice).join(Invoice)
+                .where(InvoicePayment.checkout == checkout_id)
+                .order_by(InvoicePayment.position, InvoicePayment.id))
+    debits = tuple(BankDebitLine(
+        invoice_payment_id=p.id, invoice_number=p.invoice.number,
+        amount=Money(p.amount_minor, checkout.currency),
+        status=_line_status(p), payment_intent_id=p.stripe_payment_intent_id,
+        message=p.failure_message) for p in rows)
+    return BankCheckoutResult(checkout_id, debits, message or _summary(debits, checkout))
+
+
+def _summary(debits: tuple[BankDebitLine, ...], checkout: Checkout) -> str:
+    started = [d for d in debits if d.status in ("processing", "captured")]
+    failed = [d for d in debits if d.status == "failed"]
+    parts = []
+    if started:
+        parts.append(f"{len(started)} bank debit{'s' if len(started) != 1 else ''} started "
+                     f"from the account ending {checkout.card_last4}: each settles on its own "
+                     "in a few business days, and one can fail while the others succeed.")
+    for d in failed:
+        parts.append(f"{d.invoice_number} was not debited: {d.message or 'it failed'}.")
+    if failed and started:
+        parts.append("The other debits were not undone.")
+    if not parts:
+        parts.append(checkout.failure_message or "Nothing was debited.")
+    return " ".join(parts)

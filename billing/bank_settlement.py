@@ -1,0 +1,137 @@
+"""Bank debits settle days after the checkout, by Stripe's events: registered in
+`billing.events.DELAYED_SETTLEMENT["us_bank_account"]`, applied once each by the events
+machinery, inside its transaction.
+
+- payment_intent.succeeded: the debit is recorded as paid (the invoice's paid amount, the
+  next receipt number, the audit entry, the client's email).
+- payment_intent.payment_failed: the hold is released (the invoice is payable again), the
+  client and the front desk are told which invoice failed and why (the ACH return reason in
+  words), and the audit log records it. No receipt: nothing was paid.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from billing import bank_emails
+from billing.audit import audit
+from billing.event_common import IGNORED, EventContext, payment_of, stripe_id
+from billing.receipts import lock_receipt_numbers, next_payment_receipt_number
+from gateway.values import ACH_RETURN_CODES
+from models.db import for_update
+from models.firm import utcnow
+from models.invoices import Invoice
+from models.payments import Checkout, InvoicePayment
+
+# A debit Stripe may still settle or fail: sent and processing, or waiting for the
+# account's verification (a verification that runs out of attempts fails the debit).
+OPEN_DEBIT = ("processing", "authorizing")
+NOT_FINAL = ("pending", "authorizing", "processing")
+
+REASONS = {
+    "insufficient_funds": "the account did not have enough funds",
+    "account_closed": "the bank account is closed",
+    "no_account": "the bank could not find that account",
+    "invalid_account_number": "the account number is not valid",
+    "debit_not_authorized": "the account holder told their bank the debit was not authorized",
+    "invalid_currency": "the bank account cannot take payments in this currency",
+    "payment_method_microdeposit_verification_attempts_exceeded":
+        "the bank account could not be verified (too many wrong tries)",
+}
+
+
+def reason_in_words(code: str | None, message: str | None = None) -> str:
+    """Why a debit failed, for people: "the bank could not find that account (ACH return
+    R03)"; Stripe's own message (or a plain sentence) for a code not listed."""
+    words = REASONS.get(code or "") or (message or "the bank returned the debit").rstrip(".")
+    ach = ACH_RETURN_CODES.get(code or "")
+    return f"{words} (ACH return {ach})" if ach else words
+
+
+def close_if_settled(checkout_id: int, *, terminal: str) -> bool:
+    """Give a bank checkout its final status once none of its debits is open: "succeeded"
+    when every debit was paid, else "failed" (the debits that settled stay paid). In the
+    caller's transaction. True when final."""
+    checkout = for_update(Checkout.select().where(Checkout.id == checkout_id)).get()
+    if checkout.status in ("succeeded", "failed", "cancelled"):
+        return True
+    statuses = [p.status for p in InvoicePayment.select(InvoicePayment.status)
+                .where(InvoicePayment.checkout == checkout_id)]
+    if any(s in NOT_FINAL for s in statuses):
+        return False
+    status = "succeeded" if all(s == "captured" for s in statuses) else "failed"
+    Checkout.update(status=status, updated_at=utcnow()).where(
+        Checkout.id == checkout_id).execute()
+    return True
+
+
+def _details(payment: InvoicePayment, ctx: EventContext) -> str:
+    return (f"checkout:{payment.checkout_id} invoice_payment:{payment.id} "
+            f"amount_minor={payment.amount_minor} "
+            f"payment_intent:{payment.stripe_payment_intent_id} event:{ctx.event_id}")
+
+
+def apply_debit_succeeded(pi: Mapping[str, Any], ctx: EventContext) -> str:
+    lock_receipt_numbers()  # before any row lock, as every numbering does
+    payment = payment_of(pi, lock=True)
+    if payment is None or payment.payment_method_type != "us_bank_account" \
+            or payment.status not in OPEN_DEBIT:
+        return IGNORED  # not Paydesk's, or recorded already
+    invoice = for_update(Invoice.select().where(Invoice.id == payment.invoice_id)).get()
+    Invoice.update(paid_minor=Invoice.paid_minor + payment.amount_minor).where(
+        Invoice.id == invoice.id).execute()
+    InvoicePayment.update(
+        status="captured", stripe_charge_id=stripe_id(pi.get("latest_charge")),
+        receipt_number=next_payment_receipt_number(), completed_at=utcnow(),
+    ).where(InvoicePayment.id == payment.id).execute()
+    audit(actor="stripe", action="bank_debit.settle", subject=f"invoice:{invoice.number}",
+          result="captured", terminal=ctx.terminal, details=_details(payment, ctx))
+    bank_emails.queue_settled(InvoicePayment.get_by_id(payment.id))
+    close_if_settled(payment.checkout_id, terminal=ctx.terminal)
+    return "bank_debit.settled"
+
+
+def fail_debit(payment: InvoicePayment, code: str | None, reason: str, *, terminal: str,
+               actor: str, details: str) -> bool:
+    """Release one debit that failed (in the caller's transaction): its hold, the emails
+    to the client and staff, the audit entry. False when it was already final."""
+    done = InvoicePayment.update(
+        status="failed", failure_code=(code or None) and code[:60],
+        decline_code=ACH_RETURN_CODES.get(code or ""), failure_message=reason,
+        completed_at=utcnow(),
+    ).where((InvoicePayment.id == payment.id)
+            & InvoicePayment.status.in_(NOT_FINAL)).execute()
+    if not done:
+        return False
+    invoice = Invoice.get_by_id(payment.invoice_id)
+    audit(actor=actor, action="bank_debit.fail", subject=f"invoice:{invoice.number}",
+          result="failed", terminal=terminal, details=f"{details} reason: {reason}")
+    bank_emails.queue_failed(InvoicePayment.get_by_id(payment.id), reason)
+    close_if_settled(payment.checkout_id, terminal=terminal)
+    return True
+
+
+def apply_debit_failed(pi: Mapping[str, Any], ctx: EventContext) -> str:
+    payment = payment_of(pi, lock=True)
+    if payment is None or payment.payment_method_type != "us_bank_account" \
+            or payment.status not in OPEN_DEBIT:
+        return IGNORED
+    error = pi.get("last_payment_error") or {}
+    code = error.get("code") if isinstance(error, Mapping) else None
+    message = error.get("message") if isinstance(error, Mapping) else None
+    reason = reason_in_words(code, message)
+    if not fail_debit(payment, code, reason, terminal=ctx.terminal, actor="stripe",
+                      details=_details(payment, ctx)):
+        return IGNORED
+    return "bank_debit.failed"
+
+
+def apply_bank_debit_outcome(pi: Mapping[str, Any], ctx: EventContext) -> str:
+    """The DELAYED_SETTLEMENT handler: a debit settled or failed, by the event's type."""
+    kind = ctx.event.get("type")
+    if kind == "payment_intent.succeeded":
+        return apply_debit_succeeded(pi, ctx)
+    if kind == "payment_intent.payment_failed":
+        return apply_debit_failed(pi, ctx)
+    return IGNORED
