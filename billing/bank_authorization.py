@@ -7,11 +7,14 @@ import datetime as dt
 import hashlib
 from collections.abc import Mapping
 
+import peewee as pw
+
 from billing.audit import actor_of_payer, audit
 from billing.bank_values import TEL, WEB, AuthorizationContext
 from billing.errors import BillingError
 from billing.values import Payer
 from models.bank_debits import BankAuthorization, BankMandate
+from models.db import database
 from models.firm import Firm, PortalAccount
 from models.invoices import Invoice
 from models.money import Money, format_money
@@ -26,10 +29,11 @@ def _contact(firm: Firm) -> str:
 
 
 def authorization_text(firm: Firm, payer: Payer, selection: Mapping[int, Money], kind: str,
-                       today: dt.date, *, last4: str = "") -> str:
+                       today: dt.date, *, last4: str = "", holder: str = "") -> str:
     """The exact text the payer agrees to: the firm, each invoice with its amount, the total,
     the date, one debit per invoice, and the right to revoke and how. TEL: the script the
-    staff member reads aloud, ending with the question the payer answers."""
+    staff member reads aloud, ending with the question the payer answers. `holder`: the
+    account holder's name, who authorizes (the client when not given)."""
     if kind not in (WEB, TEL):
         raise BillingError("A bank debit is authorized online (WEB) or by telephone (TEL).")
     if not selection:
@@ -44,7 +48,7 @@ def authorization_text(firm: Firm, payer: Payer, selection: Mapping[int, Money],
     debits = "one debit" if count == 1 else f"{count} separate debits, one per invoice"
     body = [
         f"Date: {today.isoformat()}",
-        f"I, {payer.client_name}, authorize {firm.name} to debit {account} by ACH for "
+        f"I, {(holder or '').strip() or payer.client_name}, authorize {firm.name} to debit {account} by ACH for "
         f"these invoices:",
         *lines,
         f"Total: {format_money(total, firm.locale)}, as {debits}, each on or after "
@@ -91,7 +95,14 @@ def record_authorization(checkout_id: int, payer: Payer, context: AuthorizationC
 
 
 def record_mandate(authorization_id: int, mandate_id: str, bank_name: str) -> None:
-    """Stripe's mandate for the authorization, once (a replay finds it already kept)."""
-    if BankMandate.get_or_none(BankMandate.stripe_mandate_id == mandate_id) is None:
-        BankMandate.create(authorization=authorization_id, stripe_mandate_id=mandate_id,
-                           bank_name=bank_name[:100])
+    """Stripe's mandate for the authorization, once: a replay, or another process
+    recording the same answer at the same moment, finds it already kept (the id is
+    unique; the savepoint keeps the caller's transaction usable)."""
+    if BankMandate.get_or_none(BankMandate.stripe_mandate_id == mandate_id) is not None:
+        return
+    try:
+        with database.atomic():
+            BankMandate.create(authorization=authorization_id, stripe_mandate_id=mandate_id,
+                               bank_name=bank_name[:100])
+    except pw.IntegrityError:
+        pass  # kept by the other one

@@ -20,10 +20,18 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 
+from billing import lease
 from billing.audit import audit
 from billing.bank_authorization import authorization_text, record_mandate
 from billing.bank_reserve import digits_of, reserve_bank_checkout
-from billing.bank_settlement import close_if_settled, fail_debit, reason_in_words
+from billing.bank_settlement import (
+    NOT_STARTED,
+    close_if_settled,
+    fail_debit,
+    reason_in_words,
+    release_unsent,
+    settle_debit,
+)
 from billing.bank_values import (
     TEL,
     WEB,
@@ -34,9 +42,13 @@ from billing.bank_values import (
     NeedsVerification,
 )
 from billing.checkout import CheckoutRun
+from billing.crash_points import crash_point
 from billing.errors import BillingError, NotAllowed
 from billing.keys import new_key
 from billing.ledger import descriptor_suffix
+from billing.receipts import lock_receipt_numbers
+from billing.replay import may_replay
+from billing.stripe_requests import authorization_metadata
 from billing.values import Payer
 from gateway import errors as gw
 from gateway.values import ExistingMandate, OfflineAcceptance, OnlineAcceptance
@@ -54,8 +66,11 @@ VERIFY_MESSAGE = ("To protect your account, your bank will show a small deposit 
                   "within 1-2 business days. Enter the 6-character code on it (it starts "
                   "with SM), or the two amounts if there are two deposits, to start the "
                   "debits.")
-NOT_STARTED = "This debit was not started: the bank account could not be verified."
+NOT_MADE = ("Stripe has no record of this debit, and it is too old to be sent again "
+            "safely: it was not made. Nothing was debited.")
 UNREACHABLE = "We could not reach the payment processor; the debits will be tried again."
+# Clocks disagree: PaymentIntents are looked for from this long before the checkout began.
+CLOCK_MARGIN = dt.timedelta(hours=1)
 
 
 def start_bank_checkout(gateway, payer: Payer, amounts: Mapping[int, Money],
@@ -65,8 +80,16 @@ def start_bank_checkout(gateway, payer: Payer, amounts: Mapping[int, Money],
     (debits processing, and any that could not start, with why), or NeedsVerification when
     the account must first be verified. BillingError (nothing changed) for a bad entry."""
     checkout_id = reserve_bank_checkout(payer, amounts, entry, context, today=today)
+    # The lease taken at reserve is kept while this runs: reconciliation (billing.
+    # bank_recovery) takes the checkout over only once this process is gone.
+    with lease.held(checkout_id):
+        crash_point("reserved")
+        return _start(gateway, checkout_id, entry, context.terminal)
+
+
+def _start(gateway, checkout_id: int, entry: BankAccountEntry,
+           terminal: str) -> BankCheckoutResult | NeedsVerification:
     checkout = Checkout.get_by_id(checkout_id)
-    terminal = context.terminal
     try:
         # The client's one Stripe customer, claimed as a card payment claims it.
         customer_id = CheckoutRun(gateway, terminal=terminal)._customer(checkout)
@@ -77,7 +100,8 @@ def start_bank_checkout(gateway, payer: Payer, amounts: Mapping[int, Money],
             idempotency_key=checkout.payment_method_key)
     except gw.GatewayError as exc:
         message = UNREACHABLE if isinstance(exc, gw.OutcomeUnknown) else exc.message
-        _release_unsent(checkout_id, f"Nothing was debited. {message}", terminal=terminal)
+        with write_transaction():
+            release_unsent(checkout_id, f"Nothing was debited. {message}", terminal=terminal)
         return result_of(checkout_id)
     Checkout.update(stripe_customer_id=customer_id, payment_method_id=account.payment_method_id,
                     # The bank's name stands where a card's brand does ("Stripe Test Bank
@@ -85,26 +109,28 @@ def start_bank_checkout(gateway, payer: Payer, amounts: Mapping[int, Money],
                     card_brand=(account.bank_name or "Bank")[:20],
                     card_last4=account.last4[-4:] or entry.last4,
                     updated_at=utcnow()).where(Checkout.id == checkout_id).execute()
-    return _start_debits(gateway, checkout_id)
+    return _drive(gateway, checkout_id, utcnow())
 
 
-def resume_bank_checkout(gateway, checkout_id: int) -> BankCheckoutResult | NeedsVerification:
-    """Send again the debits of a bank checkout left unsent or unanswered (Stripe could not
-    be reached), each with its stored key: a debit Stripe already made is not made twice."""
+def resume_bank_checkout(gateway, checkout_id: int, *, now: dt.datetime | None = None
+                         ) -> BankCheckoutResult | NeedsVerification:
+    """Finish a bank checkout left unsent or unanswered (Stripe could not be reached, or
+    the process stopped): see `_drive`. Reconciliation calls it (billing.bank_recovery)."""
     checkout = Checkout.get_or_none(Checkout.id == checkout_id)
     if checkout is None or checkout.method != "bank_debit":
         raise NotAllowed("There is no such bank payment.")
     if not checkout.payment_method_id:
         return result_of(checkout_id)
-    return _start_debits(gateway, checkout_id)
+    return _drive(gateway, checkout_id, now or utcnow())
 
 
 def _acceptance(authorization: BankAuthorization, mandate_id: str | None):
     if mandate_id:
         return ExistingMandate(mandate_id)
     if authorization.kind == WEB:
-        return OnlineAcceptance(authorization.ip_address or "127.0.0.1",
-                                authorization.user_agent or "Paydesk terminal")
+        # Refused at reserve without both (billing.bank_reserve): the mandate must carry
+        # what the record says, never a stand-in.
+        return OnlineAcceptance(authorization.ip_address, authorization.user_agent)
     return OfflineAcceptance()
 
 
@@ -114,17 +140,92 @@ def _mandate_of(authorization: BankAuthorization) -> str | None:
     return row.stripe_mandate_id if row else None
 
 
-def _start_debits(gateway, checkout_id: int) -> BankCheckoutResult | NeedsVerification:
-    """Send every debit not yet sent, in order; stops at one that waits for verification."""
+def _unix(moment: dt.datetime) -> int:
+    return int(moment.replace(tzinfo=dt.UTC).timestamp())
+
+
+def found_at_stripe(gateway, checkout: Checkout, p: InvoicePayment):
+    """The debit Stripe made for this invoice payment, read in full, or None when it made
+    none. Listed among the customer's PaymentIntents by the stored metadata (a list is
+    consistent at once); raises a GatewayError when Stripe could not be read."""
+    stored = authorization_metadata(checkout, p)
+    wanted = {k: stored[k] for k in ("paydesk_checkout", "paydesk_invoice_payment")}
+    since = _unix(checkout.created_at - CLOCK_MARGIN)
+    if checkout.stripe_customer_id:
+        listed = gateway.payment_intents_of_customer(
+            checkout.stripe_customer_id, metadata=wanted, created_since=since)
+    else:
+        listed = gateway.find_payment_intents(
+            metadata_key="paydesk_invoice_payment", metadata_value=wanted[
+                "paydesk_invoice_payment"])
+    same = [pi for pi in listed if pi.metadata.get("paydesk_request") == p.authorize_key
+            and all(pi.metadata.get(k) == v for k, v in wanted.items())
+            and pi.amount == p.amount_minor]
+    return gateway.bank_debit(same[0].id) if same else None
+
+
+def _open(checkout_id: int, *statuses: str) -> list[InvoicePayment]:
+    return list(InvoicePayment.select(InvoicePayment, Invoice).join(Invoice)
+                .where((InvoicePayment.checkout == checkout_id)
+                       & InvoicePayment.status.in_(statuses))
+                .order_by(InvoicePayment.position, InvoicePayment.id))
+
+
+def _drive(gateway, checkout_id: int, now: dt.datetime
+           ) -> BankCheckoutResult | NeedsVerification:
+    """Bring every debit of the checkout as far as it can go, Stripe read back first:
+    - sent, its id stored but not its answer: read back and applied (mandate, status);
+    - sent, its answer lost: looked for at Stripe by its metadata and applied if found;
+      if not, sent again with its stored key only while Stripe keeps the key
+      (billing.replay), else it was never made and is released;
+    - a debit waiting for the account's verification stops here (NeedsVerification);
+    - then the debits not yet sent are sent, in order."""
     checkout = Checkout.get_by_id(checkout_id)
     authorization = BankAuthorization.get(BankAuthorization.checkout == checkout_id)
-    # Not yet sent, or sent without an answer (its stored key replays the same request).
-    payments = list(InvoicePayment.select(InvoicePayment, Invoice).join(Invoice)
-                    .where((InvoicePayment.checkout == checkout_id)
-                           & ((InvoicePayment.status == "pending")
-                              | ((InvoicePayment.status == "authorizing")
-                                 & InvoicePayment.stripe_payment_intent_id.is_null())))
-                    .order_by(InvoicePayment.position, InvoicePayment.id))
+    replay: set[int] = set()
+    for p in _open(checkout_id, "authorizing"):
+        try:
+            pi = (gateway.bank_debit(p.stripe_payment_intent_id)
+                  if p.stripe_payment_intent_id else found_at_stripe(gateway, checkout, p))
+        except gw.GatewayError:
+            return result_of(checkout_id, message=UNREACHABLE)
+        if pi is None:
+            if may_replay(checkout.created_at, now):
+                replay.add(p.id)
+            else:
+                _not_made(p, checkout.terminal)
+            continue
+        InvoicePayment.update(stripe_payment_intent_id=pi.id).where(
+            (InvoicePayment.id == p.id) & InvoicePayment.stripe_payment_intent_id.is_null()
+        ).execute()
+        if pi.status == "requires_action":
+            return NeedsVerification(checkout_id, VERIFY_MESSAGE)
+        _after_sent(p, pi, authorization, checkout)
+    return _start_debits(gateway, checkout_id, replay)
+
+
+def _not_made(p: InvoicePayment, terminal: str) -> None:
+    """A debit Stripe has no trace of, too old to send again under its key: not made."""
+    with write_transaction():
+        if InvoicePayment.update(status="cancelled", failure_message=NOT_MADE,
+                                 completed_at=utcnow()).where(
+                (InvoicePayment.id == p.id) & (InvoicePayment.status == "authorizing")
+                & InvoicePayment.stripe_payment_intent_id.is_null()).execute():
+            audit(actor=f"checkout:{p.checkout_id}", action="bank_debit.release",
+                  subject=f"invoice:{p.invoice.number}", result="not_made", terminal=terminal,
+                  details=f"checkout:{p.checkout_id} invoice_payment:{p.id} {NOT_MADE}")
+        close_if_settled(p.checkout_id, terminal=terminal)
+
+
+def _start_debits(gateway, checkout_id: int, replay: set[int] = frozenset()
+                  ) -> BankCheckoutResult | NeedsVerification:
+    """Send every debit not yet sent, in order, and those `replay` names again under their
+    stored keys (read back and found nowhere, inside Stripe's key window); stops at one
+    that waits for verification."""
+    checkout = Checkout.get_by_id(checkout_id)
+    authorization = BankAuthorization.get(BankAuthorization.checkout == checkout_id)
+    payments = [p for p in _open(checkout_id, "pending", "authorizing")
+                if p.status == "pending" or (p.id in replay and not p.stripe_payment_intent_id)]
     for p in payments:
         mandate = _mandate_of(authorization)
         InvoicePayment.update(status="authorizing").where(
@@ -134,13 +235,13 @@ def _start_debits(gateway, checkout_id: int) -> BankCheckoutResult | NeedsVerifi
                 amount=p.amount_minor, currency=checkout.currency.lower(),
                 customer=checkout.stripe_customer_id,
                 payment_method_id=checkout.payment_method_id,
-                metadata={"checkout": str(checkout_id), "invoice_payment": str(p.id),
-                          "invoice": p.invoice.number},
+                metadata=authorization_metadata(checkout, p),
                 acceptance=_acceptance(authorization, mandate),
                 idempotency_key=p.authorize_key,
                 description=f"Invoice {descriptor_suffix(p.invoice.number)}")
         except gw.OutcomeUnknown:
-            # Sent or not: the key is stored, the hold stays; a retry sends the same request.
+            # Sent or not: the key is stored, the hold stays; reconciliation reads Stripe
+            # back and sends it again only while Stripe keeps the key (`_drive`).
             return result_of(checkout_id, message=UNREACHABLE)
         except gw.GatewayError as exc:
             _fail(p, getattr(exc, "code", None), exc.message, checkout.terminal)
@@ -148,6 +249,7 @@ def _start_debits(gateway, checkout_id: int) -> BankCheckoutResult | NeedsVerifi
         InvoicePayment.update(stripe_payment_intent_id=pi.id).where(
             (InvoicePayment.id == p.id) & InvoicePayment.stripe_payment_intent_id.is_null()
         ).execute()
+        crash_point("authorize-returned")
         if pi.status == "requires_action":
             return NeedsVerification(checkout_id, VERIFY_MESSAGE)
         _after_sent(p, pi, authorization, checkout)
@@ -156,22 +258,30 @@ def _start_debits(gateway, checkout_id: int) -> BankCheckoutResult | NeedsVerifi
 
 def _after_sent(p: InvoicePayment, pi, authorization: BankAuthorization,
                 checkout: Checkout) -> None:
+    """Apply Stripe's answer to a debit: processing (held until its event), succeeded
+    (paid, as its event would record it), or refused (failed, the hold released)."""
     terminal = checkout.terminal
+    details = (f"checkout:{p.checkout_id} invoice_payment:{p.id} "
+               f"amount_minor={p.amount_minor} payment_intent:{pi.id} "
+               f"mandate:{pi.mandate or '-'}")
     if pi.status in ("processing", "succeeded"):
         with write_transaction():
+            lock_receipt_numbers()  # before any row lock, as every numbering does
             if pi.mandate:
                 record_mandate(authorization.id, pi.mandate, checkout.card_brand or "")
-            InvoicePayment.update(status="processing").where(
-                (InvoicePayment.id == p.id) & InvoicePayment.status.in_(("authorizing",))
-            ).execute()
             Checkout.update(status="processing", updated_at=utcnow()).where(
                 (Checkout.id == p.checkout_id) & (Checkout.status == "reserved")).execute()
-            audit(actor=f"checkout:{p.checkout_id}", action="bank_debit.start",
-                  subject=f"invoice:{p.invoice.number}", result="processing",
-                  terminal=terminal,
-                  details=(f"checkout:{p.checkout_id} invoice_payment:{p.id} "
-                           f"amount_minor={p.amount_minor} payment_intent:{pi.id} "
-                           f"mandate:{pi.mandate or '-'}"))
+            if pi.status == "succeeded":
+                # Its payment_intent.succeeded event may have come first and been applied
+                # (found by metadata): then this changes nothing.
+                settle_debit(p, pi.id, pi.latest_charge, terminal=terminal,
+                             actor=f"checkout:{p.checkout_id}", details=details)
+            elif InvoicePayment.update(status="processing").where(
+                    (InvoicePayment.id == p.id) & (InvoicePayment.status == "authorizing")
+            ).execute():
+                audit(actor=f"checkout:{p.checkout_id}", action="bank_debit.start",
+                      subject=f"invoice:{p.invoice.number}", result="processing",
+                      terminal=terminal, details=details)
         return
     failure = pi.failure
     _fail(p, failure.code if failure else None,
@@ -184,17 +294,6 @@ def _fail(p: InvoicePayment, code: str | None, reason: str, terminal: str) -> No
     with write_transaction():
         fail_debit(p, code, reason, terminal=terminal, actor=f"checkout:{p.checkout_id}",
                    details=f"checkout:{p.checkout_id} invoice_payment:{p.id} not started")
-
-
-def _release_unsent(checkout_id: int, message: str, *, terminal: str) -> None:
-    """Release every debit not yet sent (nothing was debited for them)."""
-    with write_transaction():
-        InvoicePayment.update(status="cancelled", failure_message=NOT_STARTED,
-                              completed_at=utcnow()).where(
-            (InvoicePayment.checkout == checkout_id) & (InvoicePayment.status == "pending")
-        ).execute()
-        Checkout.update(failure_message=message).where(Checkout.id == checkout_id).execute()
-        close_if_settled(checkout_id, terminal=terminal)
 
 
 def verify_bank_account(gateway, payer: Payer, checkout_id: int, *,
@@ -212,7 +311,8 @@ def verify_bank_account(gateway, payer: Payer, checkout_id: int, *,
     waiting = (InvoicePayment.select(InvoicePayment, Invoice).join(Invoice)
                .where((InvoicePayment.checkout == checkout_id)
                       & (InvoicePayment.status == "authorizing")
-                      & InvoicePayment.stripe_payment_intent_id.is_null(False)).first())
+                      & InvoicePayment.stripe_payment_intent_id.is_null(False))
+               .order_by(InvoicePayment.position, InvoicePayment.id).first())
     if waiting is None:
         raise BillingError("This bank payment is not waiting for verification.")
     key = new_key("verify")
@@ -230,15 +330,17 @@ def verify_bank_account(gateway, payer: Payer, checkout_id: int, *,
                 return NeedsVerification(checkout_id, UNREACHABLE
                                          if isinstance(exc, gw.OutcomeUnknown) else exc.message)
             _fail(waiting, code, reason_in_words(code, exc.message), checkout.terminal)
-            _release_unsent(checkout_id, "The bank account could not be verified: nothing "
-                            "was debited.", terminal=checkout.terminal)
+            with write_transaction():
+                release_unsent(checkout_id, "The bank account could not be verified: "
+                               "nothing was debited.", terminal=checkout.terminal)
             return result_of(checkout_id)
     authorization = BankAuthorization.get(BankAuthorization.checkout == checkout_id)
     _after_sent(waiting, pi, authorization, checkout)
     if InvoicePayment.get_by_id(waiting.id).status == "failed":
-        _release_unsent(checkout_id, NOT_STARTED, terminal=checkout.terminal)
+        with write_transaction():
+            release_unsent(checkout_id, NOT_STARTED, terminal=checkout.terminal)
         return result_of(checkout_id)
-    return _start_debits(gateway, checkout_id)
+    return _drive(gateway, checkout_id, utcnow())
 
 
 def _read_back(gateway, payment_intent_id: str):

@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 
-from billing import bank_emails
+from billing import bank_emails, lease
 from billing.bank_authorization import authorization_text, record_authorization
 from billing.bank_values import TEL, WEB, AuthorizationContext, BankAccountEntry
 from billing.errors import (
@@ -23,7 +23,7 @@ from billing.reservations import balance_change, check_reservable, held_minor
 from billing.values import BalanceChange, Payer
 from gateway.bank_debits import ACCOUNT_INVALID, ROUTING_INVALID, routing_number_ok
 from models.db import for_update, write_transaction
-from models.firm import Client
+from models.firm import Client, utcnow
 from models.invoices import Invoice
 from models.money import Money
 from models.payments import Checkout, InvoicePayment
@@ -66,6 +66,11 @@ def _check_who(payer: Payer, context: AuthorizationContext) -> None:
         raise NotAllowed("Staff take a bank debit authorization over the telephone.")
     if not context.confirmation.strip():
         raise BillingError("The payer's agreement must be confirmed.")
+    if context.kind == WEB and not ((context.ip_address or "").strip()
+                                    and (context.user_agent or "").strip()):
+        # Stripe's online acceptance carries both, and must say what the record says.
+        raise BillingError("An online authorization needs the payer's IP address and "
+                           "terminal (user agent) on record.")
 
 
 def reserve_bank_checkout(payer: Payer, amounts: Mapping[int, Money],
@@ -87,13 +92,24 @@ def reserve_bank_checkout(payer: Payer, amounts: Mapping[int, Money],
     if len(amounts) > 1 and not firm.multi_invoice_payments_enabled:
         raise PaymentsDisabled("Pay one invoice at a time: paying several invoices at once "
                                "is switched off for this firm.")
+    if (firm.currency or "").upper() != "USD":
+        raise PaymentsDisabled("Bank debits (ACH) are in US dollars only.")
+    if context.kind == TEL and not (payer.email or client.email or "").strip():
+        # The written notice a TEL debit needs goes by email, before settlement.
+        raise BillingError("A debit authorized by telephone needs the client's email "
+                           "address for its written notice. Add it to the client first.")
     allowed = {i.invoice_id for i in payable_invoices(client.id, today=today)}
     ids = sorted(amounts)
     for invoice_id in ids:
         if invoice_id not in allowed:
             raise NotAllowed("That invoice cannot be paid here.")
     if context.text != authorization_text(firm, payer, amounts, context.kind, today,
-                                          last4=entry.last4):
+                                          last4=entry.last4, holder=entry.holder_name):
+        if context.text == authorization_text(firm, payer, amounts, context.kind, today,
+                                              last4=entry.last4):
+            # The text names the client, while someone else holds the account.
+            raise BillingError(f"The authorization must name the account holder, "
+                               f"{entry.holder_name.strip()}. Show it again with that name.")
         raise BillingError(TEXT_CHANGED)
     with write_transaction():
         invoices = {i.id: i for i in for_update(
@@ -120,7 +136,10 @@ def reserve_bank_checkout(payer: Payer, amounts: Mapping[int, Money],
             method="bank_debit", payment_method_type="us_bank_account", currency=firm.currency,
             total_minor=sum(amounts[i].minor for i in ids),
             customer_key=new_key("customer"), payment_method_key=new_key("bank-account"),
-            terminal=context.terminal, status="reserved")
+            terminal=context.terminal, status="reserved",
+            # This process drives the debits: reconciliation leaves them alone until the
+            # lease lapses (billing.lease, billing.bank_recovery).
+            **lease.claim(utcnow()))
         for position, invoice_id in enumerate(ids):
             InvoicePayment.create(
                 checkout=checkout, invoice=invoice_id, position=position,

@@ -16,7 +16,13 @@ from typing import Any
 
 from billing import bank_emails
 from billing.audit import audit
-from billing.event_common import IGNORED, EventContext, payment_of, stripe_id
+from billing.event_common import (
+    IGNORED,
+    EventContext,
+    payment_by_metadata,
+    payment_of,
+    stripe_id,
+)
 from billing.receipts import lock_receipt_numbers, next_payment_receipt_number
 from gateway.values import ACH_RETURN_CODES
 from models.db import for_update
@@ -28,6 +34,7 @@ from models.payments import Checkout, InvoicePayment
 # account's verification (a verification that runs out of attempts fails the debit).
 OPEN_DEBIT = ("processing", "authorizing")
 NOT_FINAL = ("pending", "authorizing", "processing")
+NOT_STARTED = "This debit was not started: the bank account could not be verified."
 
 REASONS = {
     "insufficient_funds": "the account did not have enough funds",
@@ -72,23 +79,50 @@ def _details(payment: InvoicePayment, ctx: EventContext) -> str:
             f"payment_intent:{payment.stripe_payment_intent_id} event:{ctx.event_id}")
 
 
-def apply_debit_succeeded(pi: Mapping[str, Any], ctx: EventContext) -> str:
-    lock_receipt_numbers()  # before any row lock, as every numbering does
-    payment = payment_of(pi, lock=True)
+def debit_of(pi: Mapping[str, Any]) -> InvoicePayment | None:
+    """The open bank debit a PaymentIntent settles, locked: by its stored id or, when the
+    answer that carried the id was lost, by the metadata Paydesk put on it."""
+    payment = payment_of(pi, lock=True) or payment_by_metadata(pi, lock=True)
     if payment is None or payment.payment_method_type != "us_bank_account" \
             or payment.status not in OPEN_DEBIT:
-        return IGNORED  # not Paydesk's, or recorded already
+        return None  # not Paydesk's, or recorded already
+    return payment
+
+
+def settle_debit(payment: InvoicePayment, payment_intent_id: str, charge_id: str | None, *,
+                 terminal: str, actor: str, details: str) -> bool:
+    """Record one debit as paid (in the caller's transaction, after lock_receipt_numbers):
+    the invoice's paid amount, the receipt number, the audit entry, the client's email.
+    False when it was already final."""
+    row = for_update(InvoicePayment.select().where(InvoicePayment.id == payment.id)).get()
+    if row.status not in OPEN_DEBIT:
+        return False  # settled or failed already: no receipt number is spent
     invoice = for_update(Invoice.select().where(Invoice.id == payment.invoice_id)).get()
+    InvoicePayment.update(
+        status="captured", stripe_payment_intent_id=payment_intent_id,
+        stripe_charge_id=charge_id, receipt_number=next_payment_receipt_number(),
+        completed_at=utcnow(),
+    ).where(InvoicePayment.id == payment.id).execute()
     Invoice.update(paid_minor=Invoice.paid_minor + payment.amount_minor).where(
         Invoice.id == invoice.id).execute()
-    InvoicePayment.update(
-        status="captured", stripe_charge_id=stripe_id(pi.get("latest_charge")),
-        receipt_number=next_payment_receipt_number(), completed_at=utcnow(),
-    ).where(InvoicePayment.id == payment.id).execute()
-    audit(actor="stripe", action="bank_debit.settle", subject=f"invoice:{invoice.number}",
-          result="captured", terminal=ctx.terminal, details=_details(payment, ctx))
+    audit(actor=actor, action="bank_debit.settle", subject=f"invoice:{invoice.number}",
+          result="captured", terminal=terminal, details=details)
     bank_emails.queue_settled(InvoicePayment.get_by_id(payment.id))
-    close_if_settled(payment.checkout_id, terminal=ctx.terminal)
+    close_if_settled(payment.checkout_id, terminal=terminal)
+    return True
+
+
+def apply_debit_succeeded(pi: Mapping[str, Any], ctx: EventContext) -> str:
+    lock_receipt_numbers()  # before any row lock, as every numbering does
+    payment = debit_of(pi)
+    if payment is None:
+        return IGNORED
+    payment_intent_id = str(pi.get("id"))
+    details = _details(payment, ctx).replace("payment_intent:None",
+                                             f"payment_intent:{payment_intent_id}")
+    if not settle_debit(payment, payment_intent_id, stripe_id(pi.get("latest_charge")),
+                        terminal=ctx.terminal, actor="stripe", details=details):
+        return IGNORED
     return "bank_debit.settled"
 
 
@@ -112,19 +146,57 @@ def fail_debit(payment: InvoicePayment, code: str | None, reason: str, *, termin
     return True
 
 
+def release_unsent(checkout_id: int, message: str, *, terminal: str) -> None:
+    """Release every debit of the checkout not yet sent (nothing was debited for them), in
+    the caller's transaction, and close the checkout if nothing else is open."""
+    InvoicePayment.update(status="cancelled", failure_message=NOT_STARTED,
+                          completed_at=utcnow()).where(
+        (InvoicePayment.checkout == checkout_id) & (InvoicePayment.status == "pending")
+    ).execute()
+    Checkout.update(failure_message=message).where(Checkout.id == checkout_id).execute()
+    close_if_settled(checkout_id, terminal=terminal)
+
+
+def fail_open_debit(payment: InvoicePayment, code: str | None, reason: str, *,
+                    terminal: str, actor: str, details: str) -> bool:
+    """Fail one debit; when it was the one waiting for the account's verification (not
+    yet processing), the debits meant to go under its mandate can never be sent: they are
+    released too, so that their invoices are payable again."""
+    waiting = payment.status == "authorizing"
+    if not fail_debit(payment, code, reason, terminal=terminal, actor=actor, details=details):
+        return False
+    if waiting:
+        release_unsent(payment.checkout_id, f"Nothing else was debited: {reason}.",
+                       terminal=terminal)
+    return True
+
+
 def apply_debit_failed(pi: Mapping[str, Any], ctx: EventContext) -> str:
-    payment = payment_of(pi, lock=True)
-    if payment is None or payment.payment_method_type != "us_bank_account" \
-            or payment.status not in OPEN_DEBIT:
+    payment = debit_of(pi)
+    if payment is None:
         return IGNORED
     error = pi.get("last_payment_error") or {}
     code = error.get("code") if isinstance(error, Mapping) else None
     message = error.get("message") if isinstance(error, Mapping) else None
     reason = reason_in_words(code, message)
-    if not fail_debit(payment, code, reason, terminal=ctx.terminal, actor="stripe",
-                      details=_details(payment, ctx)):
+    if not fail_open_debit(payment, code, reason, terminal=ctx.terminal, actor="stripe",
+                           details=_details(payment, ctx)):
         return IGNORED
     return "bank_debit.failed"
+
+
+def apply_debit_canceled(pi: Mapping[str, Any], ctx: EventContext) -> str:
+    """A bank debit cancelled at Stripe (in the Dashboard, or left unverified): nothing
+    was debited, its hold and those of the debits waiting on it are released."""
+    payment = debit_of(pi)
+    if payment is None:
+        return IGNORED
+    reason = "the debit was cancelled before it was made"
+    if not fail_open_debit(payment, pi.get("cancellation_reason"), reason,
+                           terminal=ctx.terminal, actor="stripe",
+                           details=_details(payment, ctx)):
+        return IGNORED
+    return "bank_debit.cancelled"
 
 
 def apply_bank_debit_outcome(pi: Mapping[str, Any], ctx: EventContext) -> str:

@@ -3,12 +3,15 @@ line and `Desk.pay`, made before anything is reserved or written.
 
 Nothing here keeps or logs a number or CVC: functions take them, answer, and forget them.
 Only ASCII digits count as digits: `١٢٣` is not a CVC.
+
+Which ways of giving a card a terminal offers (`offered_ways`) is decided here too.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 
+from billing.config import Settings, StripeSettings
 from billing.errors import BillingError
 from gateway.cards import INVALID_NUMBER_MESSAGE, KeyedCard, brand_of, check_number, normalise
 from gateway.errors import CardNumberInvalid
@@ -16,6 +19,26 @@ from gateway.errors import CardNumberInvalid
 _DIGITS = frozenset("0123456789")
 # How far ahead an expiry may be; cards are issued for a few years, never 25.
 MAX_YEARS_AHEAD = 25
+
+
+# The front desk's ways, in the order of its tabs (the kiosk's are kiosk.card_entry).
+DESK_WAYS = ("keyed", "reader", "phone")
+
+
+def keyed_entry_allowed(stripe: StripeSettings) -> bool:
+    """A typed card number can be sent: always in test mode (Stripe's test cards), in live
+    mode only with the account's raw-card-data access (else Stripe refuses the number, and
+    the terminal would be taking card numbers outside the simple PCI self-assessment)."""
+    return stripe.test_mode or stripe.raw_card_data_access
+
+
+def offered_ways(settings: Settings, mode: str) -> tuple[str, ...]:
+    """How a card may be given at a terminal in `mode`, in tab order: the kiosk's
+    kiosk.card_entry, the front desk's (and the demo's) every way; keyed entry only where
+    `keyed_entry_allowed`. A saved card is not a way of entering one: it is offered apart."""
+    listed = settings.kiosk.card_entry if mode == "kiosk" else DESK_WAYS
+    keyed = keyed_entry_allowed(settings.stripe)
+    return tuple(way for way in listed if way != "keyed" or keyed)
 
 
 class CardEntryError(BillingError):

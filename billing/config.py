@@ -66,6 +66,10 @@ class KioskSettings:
     idle_seconds: int = 120
     # How long a card page opened on the payer's phone pays (the kiosk's and the desk's).
     phone_link_minutes: int = 30
+    # How the kiosk takes a card, in the order of its tabs: "reader", "phone", "keyed".
+    # Keyed entry is offered only in test mode or with stripe.raw_card_data_access
+    # (billing.card_entry.offered_ways); a reader-first kiosk by default.
+    card_entry: tuple[str, ...] = ("reader", "phone")
 
 
 @dataclass(frozen=True)
@@ -156,7 +160,11 @@ ENVIRONMENT = {
     "paydesk.terminal": "PAYDESK_TERMINAL",
     "kiosk.idle_seconds": "PAYDESK_KIOSK_IDLE_SECONDS",
     "kiosk.phone_link_minutes": "PAYDESK_KIOSK_PHONE_LINK_MINUTES",
+    "kiosk.card_entry": "PAYDESK_KIOSK_CARD_ENTRY",
 }
+
+# The ways kiosk.card_entry may list.
+CARD_ENTRY_WAYS = ("reader", "phone", "keyed")
 
 _SECRET = {"stripe.api_key", "stripe.webhook_secret", "smtp.password", "ssh.passwords"}
 _TOP_LEVEL = {"database.url": "database_url", "paydesk.outbox_dir": "outbox_dir",
@@ -169,6 +177,8 @@ def _coerce(name: str, raw: Any, kind: Any) -> Any:
     """Turn a TOML or environment value into the setting's type, or raise ConfigError."""
     shown = "(hidden)" if name in _SECRET else repr(raw)
     kind_s = str(kind)
+    if kind_s.startswith("tuple"):
+        return _ways(name, raw)
     if "Mapping" in kind_s:
         if not isinstance(raw, Mapping) or not all(
             isinstance(k, str) and isinstance(v, str) for k, v in raw.items()
@@ -204,6 +214,24 @@ def _coerce(name: str, raw: Any, kind: Any) -> Any:
         raise ConfigError(f"{name} must be text, got {shown}")
     text = str(raw).strip()
     return text or None if "None" in kind_s else text
+
+
+def _ways(name: str, raw: Any) -> tuple[str, ...]:
+    """A list of card entry ways: a TOML list, or a comma list from the environment."""
+    allowed = ", ".join(CARD_ENTRY_WAYS)
+    if isinstance(raw, str):
+        raw = [part.strip() for part in raw.split(",")]
+    if not isinstance(raw, list | tuple) or not all(isinstance(w, str) for w in raw):
+        raise ConfigError(f"{name} must be a list of {allowed}, got {raw!r}")
+    ways = tuple(w.strip().lower() for w in raw)
+    unknown = [w for w in ways if w not in CARD_ENTRY_WAYS]
+    if unknown:
+        raise ConfigError(f"{name} takes {allowed}; {unknown[0]!r} is not one of them")
+    if not ways:
+        raise ConfigError(f"{name} must list at least one of {allowed}")
+    if len(set(ways)) != len(ways):
+        raise ConfigError(f"{name} lists a way twice: {', '.join(ways)}")
+    return ways
 
 
 def _validate(settings: Settings) -> Settings:
@@ -255,6 +283,12 @@ def _validate(settings: Settings) -> Settings:
     if not 1 <= settings.kiosk.phone_link_minutes <= 1440:
         raise ConfigError("kiosk.phone_link_minutes must be 1 to 1440 (24 hours), got "
                           f"{settings.kiosk.phone_link_minutes}")
+    stripe = settings.stripe
+    if set(settings.kiosk.card_entry) == {"keyed"} and not (
+            stripe.test_mode or stripe.raw_card_data_access):
+        raise ConfigError(
+            "kiosk.card_entry lists only keyed, and a live Stripe key without "
+            "stripe.raw_card_data_access cannot take a typed card: add reader or phone")
     return settings
 
 

@@ -105,6 +105,10 @@ class DeskApi(Protocol):
     def present_test_card(self, reader_id: str, card_number: str) -> None:
         """Test mode only: simulate a card presented on a reader."""
 
+    def cancel_reader_action(self, reader_id: str) -> bool:
+        """Stop the reader waiting for a card; the payment waiting on it charges nothing.
+        False when the reader was not waiting."""
+
     def pay(
         self,
         payer: Payer,
@@ -119,7 +123,7 @@ class DeskApi(Protocol):
 
     # --- bank debits -------------------------------------------------------------------
     def bank_authorization_text(self, payer: Payer, amounts: Mapping[int, Money], kind: str,
-                                last4: str = "") -> str:
+                                last4: str = "", holder: str = "") -> str:
         """The exact authorization text to show (kind "WEB") or read aloud ("TEL")."""
 
     def pay_by_bank(self, payer: Payer, amounts: Mapping[int, Money],

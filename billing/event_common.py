@@ -70,3 +70,27 @@ def payment_of(obj: Mapping[str, Any], *, lock: bool = False) -> InvoicePayment 
             if row is not None:
                 return row
     return None
+
+
+def payment_by_metadata(obj: Mapping[str, Any], *, lock: bool = False
+                        ) -> InvoicePayment | None:
+    """The invoice payment a PaymentIntent was made for, read from the metadata Paydesk
+    stores on it (billing.stripe_requests.authorization_metadata), when its id was never
+    stored (the answer to the request was lost). Trusted only when the checkout, the
+    amount and the request's key all match the row, and the row has no other
+    PaymentIntent: another database reusing the same row ids is not taken for this one."""
+    metadata = obj.get("metadata")
+    if obj.get("object") != "payment_intent" or not isinstance(metadata, Mapping):
+        return None
+    row_id, checkout_id = metadata.get("paydesk_invoice_payment"), metadata.get(
+        "paydesk_checkout")
+    if not (isinstance(row_id, str) and row_id.isdigit() and isinstance(checkout_id, str)):
+        return None
+    query = InvoicePayment.select().where(InvoicePayment.id == int(row_id))
+    row = (for_update(query) if lock else query).first()
+    if row is None or str(row.checkout_id) != checkout_id \
+            or row.amount_minor != obj.get("amount") \
+            or metadata.get("paydesk_request") != row.authorize_key \
+            or row.stripe_payment_intent_id not in (None, obj.get("id")):
+        return None
+    return row

@@ -219,10 +219,11 @@ def start_event_poller(services, *, on_round: Callable[[SyncReport | None,
                                                          BaseException | None], None]
                        | None = None) -> EventPoller | None:
     """Start polling Stripe's events in a long-running Paydesk process (`billing.services`'s
-    Services: its gateway is asked at every round, so an app whose gateway is set up after
-    its first screen polls once it is there). None when `stripe.events_poll_seconds` is 0
-    (the firm relies on webhooks alone). The caller stops it (`stop()`) before closing the
-    services."""
+    Services). Its gateway is asked at every round: built with start_later, Services has
+    none until `finish_start` has run start-up reconciliation, so no event is applied
+    before that, whenever the poller starts (the app starts it once `finish_start` has
+    returned). None when `stripe.events_poll_seconds` is 0 (the firm relies on webhooks
+    alone). The caller stops it (`stop()`) before closing the services."""
     seconds = float(services.settings.stripe.events_poll_seconds or 0)
     if seconds <= 0:
         return None

@@ -25,7 +25,7 @@ import peewee as pw
 
 from billing import ledger
 from billing.audit import audit
-from billing.bank_settlement import apply_bank_debit_outcome
+from billing.bank_settlement import apply_bank_debit_outcome, apply_debit_canceled
 from billing.event_common import (
     EVENTS_TERMINAL,
     IGNORED,
@@ -73,7 +73,10 @@ def apply_payment_intent_canceled(pi: Mapping[str, Any], ctx: EventContext) -> s
     """A hold Paydesk still counts as authorized was cancelled at Stripe: most often it
     lapsed (Stripe cancels an uncaptured card authorization after about 7 days). Its
     invoice payment is released, so the invoice's balance is free again; a checkout
-    deciding to capture it would have failed on it anyway."""
+    deciding to capture it would have failed on it anyway. A bank debit cancelled at
+    Stripe goes to billing.bank_settlement."""
+    if "us_bank_account" in (pi.get("payment_method_types") or ()):
+        return apply_debit_canceled(pi, ctx)
     payment = payment_of(pi, lock=True)
     if payment is None or payment.status != "authorized":
         return IGNORED  # not Paydesk's, or the engine released or captured it itself

@@ -25,6 +25,7 @@ from collections.abc import Callable
 from peewee import ModelSelect
 
 from billing import lease, ledger
+from billing.bank_recovery import left_to_reconcile, settle_bank_checkout, unfinished_bank_checkouts
 from billing.checkout import CheckoutRun
 from billing.outcomes import Outcome
 from billing.refunds import NEEDS_REVIEW, OPEN_REFUND, settle_refund
@@ -226,17 +227,23 @@ def unfinished_refunds(cutoff: dt.datetime | None) -> ModelSelect:
 
 
 def reconcile(gateway, *, terminal: str, older_than: dt.timedelta | None = None,
-              clock: Callable[[], dt.datetime] = utcnow) -> ReconcileReport:
-    """Settle every unfinished card checkout and refund whose owner is gone: a payment
+              clock: Callable[[], dt.datetime] = utcnow,
+              stop: Callable[[], bool] | None = None) -> ReconcileReport:
+    """Settle every unfinished card checkout, bank checkout (billing.bank_recovery) and
+    refund whose owner is gone: a payment
     still running on another terminal (its lease held) is left to it, and said so in the
     notes. With `older_than`, only those untouched for that long as well. Returns how many
-    were settled and how many are still unknown."""
+    were settled and how many are still unknown. Once `stop()` is true (Paydesk stopping
+    while it reconciles at start-up) the rest is left to the next run."""
+    stopping = stop or (lambda: False)
     cutoff = clock() - older_than if older_than is not None else None
     checkouts = unfinished_checkouts(cutoff)
     settled = unknown = refunds_settled = 0
     notes: list[str] = []
     now = clock()
     for checkout in checkouts:
+        if stopping():
+            break
         checkout_id = checkout.id
         if not lease.owner_gone(checkout, now):
             notes.append(f"checkout {checkout_id}: still being paid at {checkout.terminal}; "
@@ -251,7 +258,28 @@ def reconcile(gateway, *, terminal: str, older_than: dt.timedelta | None = None,
             settled += 1
         else:
             unknown += 1
+    for checkout in unfinished_bank_checkouts(cutoff):
+        if stopping():
+            break
+        if left_to_reconcile(checkout.id) == 0:
+            continue  # every debit is with Stripe: its events settle them
+        if not lease.owner_gone(checkout, now):
+            notes.append(f"checkout {checkout.id}: still being paid at {checkout.terminal}; "
+                         "left to it")
+            continue
+        try:
+            bank_done = settle_bank_checkout(gateway, checkout.id, terminal=terminal,
+                                             clock=clock)
+        except Exception as exc:  # noqa: BLE001 - one checkout never stops the others
+            bank_done = False
+            notes.append(f"checkout {checkout.id}: {type(exc).__name__}")
+        if bank_done:
+            settled += 1
+        elif bank_done is False:
+            unknown += 1
     for (refund_id,) in unfinished_refunds(cutoff).tuples():
+        if stopping():
+            break
         try:
             done = settle_refund(gateway, refund_id, terminal=terminal, now=clock())
         except Exception as exc:  # noqa: BLE001

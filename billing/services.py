@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import threading
+import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
@@ -27,65 +28,104 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 # The embedded demo's key: any sk_test_ key works with the in-process sandbox.
 SANDBOX_API_KEY = "sk_test_paydesk_embedded_sandbox"  # noqa: S105 - a sandbox key, not a secret
+KEY_SETTING = "STRIPE_API_KEY (or api_key in the [stripe] section of the settings file)"
+DOCTOR = "`paydesk doctor` checks the set-up."
+STOPPED_WHILE_STARTING = "Paydesk was stopped while it was starting."
 
 
 @dataclass
 class Services:
     settings: Settings
     db: peewee.Database
-    gateway: StripeGateway | None  # None until `finish_start` (built with start_later)
+    # Built with start_later: None until `finish_start` has run start-up reconciliation, so
+    # that nothing reading it (the Stripe events poller) reaches Stripe before that.
+    gateway: StripeGateway | None
     desk: Desk
     sandbox: object | None = None  # the in-process sandbox when no Stripe key is configured
     # Set by build_services(start_later=True): what `finish_start` has left to do.
     reconcile_at_start: bool = False
+    _given_gateway: StripeGateway | None = field(default=None, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
-    _closed: bool = field(default=False, repr=False)
+    # Set by `close()`: start-up, if still running, stops at the next checkout or refund.
+    _stopping: threading.Event = field(default_factory=threading.Event, repr=False)
 
-    def finish_start(self) -> None:
-        """What start-up left for after the first screen (blocking: run it in a worker
-        thread): load the Stripe SDK, start the in-process sandbox when no key is set,
-        settle what earlier runs left unfinished, then open the desk's gate. The gate opens
-        however this ends; a second call does nothing."""
+    def finish_start(self) -> str | None:
+        """What start-up left for after the first screen (blocking: run it on a thread of
+        its own): load the Stripe SDK, start the in-process sandbox when no key is set,
+        settle what earlier runs left unfinished, then open the desk's gate. Returns None
+        when Stripe is ready, else why not in words (`stripe_setup_failure`), which every
+        Stripe action then says as well. The gate opens however this ends; a second call
+        gives the first one's answer."""
         gate = self.desk.startup
         if gate is None or gate.is_open:
-            return
+            return None if gate is None else gate.error
         error = None
         try:
-            if self._closed:
-                error = "Paydesk has stopped"
-                return
-            if self.gateway is None:
-                settings, gateway, sandbox = _connect(self.settings)
-                with self._lock:
-                    if self._closed:  # the app stopped meanwhile: nothing is left running
-                        if sandbox is not None:
-                            sandbox.stop()
-                        error = "Paydesk has stopped"
-                        return
-                    self.settings, self.gateway, self.sandbox = settings, gateway, sandbox
-                self.desk.settings = settings
-            if self.reconcile_at_start:
-                _reconcile(lambda: self.desk.reconcile_at_start(self.gateway))
-            else:
-                self.desk.gateway = self.gateway
-        except Exception as exc:  # noqa: BLE001 - every Stripe action then says so, in words
-            log.warning("Stripe could not be set up at start-up (%s)", type(exc).__name__)
-            error = type(exc).__name__
+            error = self._set_up_stripe()
+        except Exception as exc:  # noqa: BLE001 - said in words; every Stripe action says so
+            log.warning("Stripe could not be set up at start-up", exc_info=exc)
+            error = stripe_setup_failure(self.settings, exc)
         finally:
             # Reconciliation's connection belongs to this thread: it is not left open.
             if not self.db.is_closed():
                 self.db.close()
             gate.open(error)
+        return error
+
+    def _set_up_stripe(self) -> str | None:
+        if self._stopping.is_set():
+            return STOPPED_WHILE_STARTING
+        gateway = self._given_gateway
+        if gateway is None:
+            settings, gateway, sandbox = _connect(self.settings)
+            with self._lock:
+                if self._stopping.is_set():  # the app stopped meanwhile: nothing is left running
+                    if sandbox is not None:
+                        sandbox.stop()
+                    return STOPPED_WHILE_STARTING
+                self.settings, self.sandbox = settings, sandbox
+            self.desk.settings = settings
+        if self.reconcile_at_start:
+            _reconcile(lambda: self.desk.reconcile_at_start(gateway, stop=self._stopping.is_set))
+        else:
+            self.desk.gateway = gateway
+        self.gateway = gateway
+        return STOPPED_WHILE_STARTING if self._stopping.is_set() else None
 
     def close(self) -> None:
-        """Stop the embedded sandbox and close this thread's database connection."""
+        """Stop the embedded sandbox and close this thread's database connection; start-up
+        still reconciling stops after the checkout or refund in hand."""
         with self._lock:
-            self._closed = True
+            self._stopping.set()
             sandbox, self.sandbox = self.sandbox, None
         if sandbox is not None:
             sandbox.stop()
         if not self.db.is_closed():
             self.db.close()
+
+
+def stripe_setup_failure(settings: Settings, exc: BaseException) -> str:
+    """Why start-up could not set up Stripe, in words that also follow "cannot start: ":
+    the built-in sandbox named with its state file (`paydesk doctor` says the same), or
+    Stripe's set-up with the error's first line."""
+    detail = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+    if _raised_in(exc, "gateway.sandbox"):
+        state = embedded_sandbox_state(settings)
+        kept = (f" It keeps its state in {state}: if that file is damaged, move it aside and "
+                "the sandbox starts afresh (its test customers, saved cards and payments are "
+                "then forgotten)." if state else "")
+        return (f"the built-in Stripe sandbox (used because no Stripe key is set) could not "
+                f"start ({detail}).{kept} To use Stripe itself, set {KEY_SETTING}. {DOCTOR}")
+    return f"Stripe could not be set up ({detail}). {DOCTOR}"
+
+
+def _raised_in(exc: BaseException, package: str) -> bool:
+    """Whether code of `package` is on the way from the catch to the raise."""
+    for frame, _ in traceback.walk_tb(exc.__traceback__):
+        module = str(frame.f_globals.get("__name__", ""))
+        if module == package or module.startswith(package + "."):
+            return True
+    return False
 
 
 def embedded_sandbox_state(settings: Settings) -> str | None:
@@ -110,9 +150,9 @@ def build_services(settings: Settings, *, clock: Callable[[], dt.datetime] | Non
     db = bind(open_database(settings.database_url))
     upgrade(db)
     if start_later:
-        desk = Desk(settings, gateway, clock=clock, startup=StartupGate())
-        return Services(settings=settings, db=db, gateway=gateway, desk=desk,
-                        reconcile_at_start=reconcile_at_start)
+        desk = Desk(settings, None, clock=clock, startup=StartupGate())
+        return Services(settings=settings, db=db, gateway=None, desk=desk,
+                        reconcile_at_start=reconcile_at_start, _given_gateway=gateway)
     sandbox = None
     if gateway is None:
         settings, gateway, sandbox = _connect(settings)

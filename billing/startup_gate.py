@@ -4,7 +4,7 @@ The app draws its first screen before it connects to Stripe (loading the SDK, st
 in-process sandbox) and before it settles what earlier runs left unfinished. Until both are
 done the gate is shut: the desk's gateway is handed out only once it opens, so no payment or
 refund is sent before start-up reconciliation has run. Start-up always opens the gate, with
-the error when Stripe could not be set up.
+the reason when Stripe could not be set up.
 """
 
 from __future__ import annotations
@@ -18,6 +18,12 @@ from billing.errors import StripeUnavailable
 STARTUP_WAIT_SECONDS = 300.0
 
 
+def stripe_unreachable(reason: str) -> str:
+    """What Paydesk says when start-up could not set up Stripe: `reason` is the sentence
+    `billing.services.stripe_setup_failure` wrote (the one `paydesk kiosk` stops with)."""
+    return f"Paydesk cannot reach Stripe: {reason}"
+
+
 class StartupGate:
     """Shut until start-up has finished (gateway built, reconciliation run)."""
 
@@ -29,8 +35,14 @@ class StartupGate:
     def is_open(self) -> bool:
         return self._done.is_set()
 
+    @property
+    def error(self) -> str | None:
+        """Why Stripe could not be set up, in words (None while shut, or when it was)."""
+        return self._error
+
     def open(self, error: str | None = None) -> None:
-        """Start-up is over; `error` says why Stripe cannot be reached (None: it can)."""
+        """Start-up is over; `error` says in words why Stripe cannot be reached (None: it
+        can)."""
         self._error = error
         self._done.set()
 
@@ -41,5 +53,4 @@ class StartupGate:
             raise StripeUnavailable("Paydesk is still connecting to Stripe. Nothing was "
                                     "charged; try again in a moment.")
         if self._error is not None:
-            raise StripeUnavailable(f"Paydesk could not connect to Stripe ({self._error}). "
-                                    "Nothing was charged.")
+            raise StripeUnavailable(f"{stripe_unreachable(self._error)} Nothing was charged.")

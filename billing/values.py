@@ -30,6 +30,8 @@ class FirmInfo:
     test_mode: bool
     # The IANA name of the firm's time zone: times are stored in UTC and shown in it.
     time_zone: str = "UTC"
+    # Bank debits (ACH) offered to the firm's clients (USD only).
+    bank_debits_enabled: bool = False
 
 
 @dataclass(frozen=True)

@@ -167,6 +167,17 @@ class ReaderOperations(Payments):
             raise OutcomeUnknown(failure.message)
         raise failure
 
+    def cancel_reader_action(self, reader_id: str) -> bool:
+        """Stop the reader waiting for a card (the payer cancelled on the screen). The call
+        waiting on it (`card_from_reader`, `authorize_on_reader`) then ends as cancelled on
+        the reader, and nothing is charged. False when the reader was not waiting."""
+        reader = self._call(lambda: self._v1.terminal.readers.retrieve(reader_id))
+        if (reader.get("action") or {}).get("status") != "in_progress":
+            return False
+        opts: stripe.RequestOptions = {"idempotency_key": f"cancel-action:{uuid.uuid4()}"}
+        self._call(lambda: self._v1.terminal.readers.cancel_action(reader_id, options=opts))
+        return True
+
     def _cancel_reader_action(self, reader_id: str, key: str, action_type: str, field: str,
                               object_id: str) -> None:
         """Stop the reader waiting for a card for `object_id`; another payment's action on

@@ -11,6 +11,7 @@ import random
 from dataclasses import dataclass
 
 from models.db import database
+from models.demo_bank import seed_bank_debits
 from models.firm import Case, Client, Firm, PortalAccount, Staff
 from models.invoices import Invoice, InvoiceLine, InvoiceShare, PaymentPlan, PlanInstalment
 from models.payments import Checkout, InvoicePayment
@@ -145,9 +146,11 @@ def _record_earlier_payment(firm, client, invoice, amount: int, staff) -> None:
     )
 
 
-def seed_demo() -> bool:
-    """Create the demo firm in the bound database. Returns False when the demo firm is
-    already there (a demo database made before the firm had a time zone and contact
+def seed_demo(*, bank_debits: bool = False) -> bool:
+    """Create the demo firm in the bound database; with `bank_debits`, also the two clients
+    whose bank debits are pending and failed (the demo app and `paydesk db seed` ask for
+    them; the tests' demo firm leaves them out unless a test adds them with
+    `add_demo_bank_debits`). Returns False when the demo firm is already there (a demo database made before the firm had a time zone and contact
     details gets the demo's, and nothing else changes)."""
     with database.atomic():
         if Firm.select().where(Firm.name == FIRM_NAME).exists():
@@ -178,7 +181,16 @@ def seed_demo() -> bool:
             _add_invoice(firm, dana, cases[spec.case], spec,
                          BASE_DATE + dt.timedelta(days=3 * i), rng, staff[0])
         _seed_other_clients(firm, rng, staff[0])
+        if bank_debits:
+            add_demo_bank_debits()
     return True
+
+
+def add_demo_bank_debits() -> None:
+    """The demo's pending and failed bank debits (models.demo_bank), added after every
+    other row so that the generated clients stay as they were."""
+    with database.atomic():
+        seed_bank_debits(Firm.get(Firm.name == FIRM_NAME), BASE_DATE + dt.timedelta(days=49))
 
 
 def _seed_other_clients(firm, rng: random.Random, staff) -> None:

@@ -121,6 +121,13 @@ def sqlite_db(sqlite_url: str) -> Iterator[peewee.Database]:
 
 
 @pytest.fixture
+def postgres_db(postgres_url: str) -> Iterator[peewee.Database]:
+    """The models bound to an upgraded, empty PostgreSQL schema (for what only PostgreSQL
+    has; mark the test `postgres`)."""
+    yield from _bound(postgres_url)
+
+
+@pytest.fixture
 def demo_db(db: peewee.Database) -> peewee.Database:
     """The demo firm, on SQLite and on PostgreSQL."""
     assert seed_demo()

@@ -12,8 +12,10 @@ from __future__ import annotations
 import datetime as dt
 import gc
 import math
+import threading
 import time
 from collections.abc import Callable
+from contextlib import suppress
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
@@ -26,6 +28,7 @@ from textual.worker import Worker, WorkerState
 
 from billing.desk_api import DeskApi
 from billing.errors import BillingError
+from billing.startup_gate import stripe_unreachable
 from billing.values import FirmInfo, StaffSession
 from gateway.errors import GatewayError
 from models.money import MoneyError
@@ -49,8 +52,8 @@ class AppServices(Protocol):
 
     def close(self) -> None: ...
 
-    # Optional: `finish_start()`, what start-up left for after the first screen (connecting
-    # to Stripe, reconciling); the app runs it in a worker once that screen is drawn.
+    # Optional: `finish_start() -> str | None`, start-up's rest (Stripe, reconciling), run
+    # once the first screen is drawn; it returns why Stripe could not be set up, or None.
 
 # Activity that keeps a kiosk session alive. Mouse moves alone do not: a mouse resting on
 # a shelf must not keep someone's invoices on screen.
@@ -87,6 +90,10 @@ class PaydeskApp(App[None]):
     class FirmLoaded(Message):
         firm: FirmInfo
 
+    @dataclass
+    class StartupFailed(Message):
+        reason: str  # why Stripe could not be set up (billing.services.stripe_setup_failure)
+
     def __init__(
         self,
         desk: DeskApi,
@@ -102,6 +109,7 @@ class PaydeskApp(App[None]):
         receipts_by_email: bool | None = None,
         services: AppServices | None = None,
         owns_services: bool = False,
+        card_entry_ways: tuple[str, ...] = ("keyed", "reader", "phone"),
     ) -> None:
         if mode not in MODES:
             raise ValueError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
@@ -129,14 +137,21 @@ class PaydeskApp(App[None]):
         # app owns them.
         self.services: AppServices | None = services
         self.owns_services = owns_services
+        # How a card may be given here, in tab order (billing.card_entry.offered_ways: the
+        # factory's choice for the mode and the Stripe account).
+        self.card_entry_ways = card_entry_ways
         # Seconds, for the idle timer: time.monotonic, or a clock the tests move.
         self.idle_clock = idle_clock or time.monotonic
         self._last_activity = self.idle_clock()
         self._flow: PaymentFlow | None = None
         # Stripe's events (refunds made elsewhere, disputes, settled debits), read now and
         # then once start-up has finished (billing.event_sync); only where the app owns
-        # its services.
+        # its services. The lock and `_stopped`: none is started once the app has stopped.
         self._event_poller = None
+        self._poller_lock = threading.Lock()
+        self._stopped = False
+        # Why start-up could not set up Stripe (None: it could, or has not yet finished).
+        self.startup_failure: str | None = None
 
     @property
     def flow(self) -> PaymentFlow:
@@ -211,8 +226,8 @@ class PaydeskApp(App[None]):
             from tui.screens.welcome import WelcomeScreen
 
             self.push_screen(WelcomeScreen())
-        # Stripe, the sandbox and start-up reconciliation wait until the first screen has
-        # been drawn; payments wait for them (billing.startup_gate).
+        # Stripe, the sandbox and start-up reconciliation wait for the first screen;
+        # payments wait for them (billing.startup_gate).
         self.screen.call_after_refresh(self._finish_start)
 
     def _finish_start(self) -> None:
@@ -223,16 +238,40 @@ class PaydeskApp(App[None]):
             gc.enable()
         finish = getattr(self.services, "finish_start", None)
         if callable(finish):
-            self._run_finish_start(finish)
+            # A daemon thread, not a worker: asyncio.run waits for the default executor's
+            # threads (workers') when the app stops, and start-up can take minutes with
+            # Stripe unreachable. Started a turn later, as a worker was: after the frame.
+            self.call_later(threading.Thread(target=self._run_finish_start, args=(finish,),
+                                             name="paydesk-start-up", daemon=True).start)
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="startup")
-    def _run_finish_start(self, finish: Callable[[], None]) -> None:
-        finish()
-        if (self.owns_services and self._event_poller is None
-                and getattr(self.services, "settings", None) is not None):
+    def _run_finish_start(self, finish: Callable[[], str | None]) -> None:
+        try:
+            reason = finish()
+        except Exception as exc:  # noqa: BLE001 - said in words, like a failed worker
+            self.log.error(f"start-up failed: {type(exc).__name__}")
+            reason = "Paydesk could not finish starting. `paydesk doctor` checks the set-up."
+        if reason is not None:
+            with suppress(RuntimeError):  # the app's loop has closed: it stopped meanwhile
+                self.post_message(self.StartupFailed(reason))
+            return
+        with self._poller_lock:
+            if (self._stopped or not self.owns_services
+                    or getattr(self.services, "settings", None) is None):
+                return
             from billing.event_sync import start_event_poller
 
             self._event_poller = start_event_poller(self.services)
+
+    @on(StartupFailed)
+    def _startup_failed(self, message: StartupFailed) -> None:
+        self.startup_failure = message.reason
+        if self.is_kiosk:
+            # No one at a kiosk could act on a notice: it stops (tui.commands.apps says why).
+            self.exit(return_code=1)
+            return
+        self.notify(f"{stripe_unreachable(message.reason)} Payments and refunds cannot be "
+                    "made until Paydesk is started again.", severity="error", timeout=60,
+                    markup=False)
 
     # --- the same on every screen -----------------------------------------------------
 
@@ -352,7 +391,10 @@ class PaydeskApp(App[None]):
         try:
             return await super().run_async(*args, **kwargs)
         finally:
-            if self._event_poller is not None:
-                self._event_poller.stop()
+            with self._poller_lock:
+                self._stopped = True
+                poller, self._event_poller = self._event_poller, None
+            if poller is not None:
+                poller.stop()
             if self.owns_services and self.services is not None:
                 self.services.close()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 
+from billing.card_entry import offered_ways
 from billing.config import Settings
 from tui.app import AppServices, PaydeskApp
 from tui.demo_hints import demo_hints
@@ -53,5 +54,6 @@ def make_app(
         receipts_by_email=mode == "kiosk" or settings.terminal.startswith("ssh:"),
         services=services,
         owns_services=owns,
+        card_entry_ways=offered_ways(settings, mode),
     )
     return app

@@ -1,4 +1,5 @@
-"""The client payment flow's coordinator: invoices -> card -> review -> paying -> result.
+"""The client payment flow's coordinator: invoices -> card -> review -> paying -> result
+(for a bank debit: review -> authorization -> debits -> the account's code -> pending).
 
 Each screen of the flow does its own job and reports what the payer did as a step
 (tui.flow_values); the steps bubble up to the app, which hands them to its `PaymentFlow`.
@@ -9,10 +10,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from billing.values import Payer
+from billing.values import CardChoice, Payer
 from tui.flow_values import (
     BackToList,
     BalancesMoved,
+    BankAnswered,
+    BankLater,
+    BankRefused,
     CardChosen,
     InvoicesChosen,
     PayConfirmed,
@@ -33,6 +37,8 @@ from tui.screens.review import ReviewScreen
 
 if TYPE_CHECKING:
     from textual.app import App
+
+    from billing.bank_values import AuthorizationContext
 
 
 class PaymentFlow:
@@ -61,6 +67,17 @@ class PaymentFlow:
             case CardChosen(payer=payer, selection=selection, card=card):
                 self.selection = selection
                 self.app.push_screen(ReviewScreen(payer, selection, card))
+            case PayConfirmed(payer=payer, selection=selection, card=card) if card.kind == "bank":
+                self.selection = selection
+                self.authorize_bank_debit(payer, selection, card)
+            case BankAnswered(payer=payer, selection=selection, outcome=outcome):
+                self.bank_answered(payer, selection, outcome)
+            case BankRefused(message=message):
+                self.app.notify(message, severity="error", markup=False)
+                self._back_to_method()
+            case BankLater(payer=payer, message=message):
+                self.app.notify(message, timeout=15, markup=False)
+                self.handle(PaymentDone(payer))
             case PayConfirmed(payer=payer, selection=selection, card=card) if card.kind == "phone":
                 self.selection = selection
                 self.enter_card_on_phone(payer, selection)
@@ -101,6 +118,45 @@ class PaymentFlow:
 
         self.app.push_screen(
             PhoneEntryScreen(payer, selection, poll_seconds=self.phone_poll_seconds), answered)
+
+    # --- bank debits: authorization, then the account's verification if Stripe asks -------
+
+    def authorize_bank_debit(self, payer: Payer, selection: Selection, card: CardChoice) -> None:
+        """The authorization over the review (WEB on screen, TEL read aloud); once agreed,
+        the debits are sent in the review's place. Back leaves the payer on the review."""
+        from tui.screens.bank_authorization import BankAuthorizationScreen
+
+        entry = card.keyed
+
+        def answered(context: AuthorizationContext | None) -> None:
+            if context is not None:
+                from tui.screens.bank_paying import BankPayingScreen
+
+                self.app.switch_screen(BankPayingScreen(payer, selection, entry, context))
+
+        self.app.push_screen(BankAuthorizationScreen(payer, selection, entry.last4), answered)
+
+    def bank_answered(self, payer: Payer, selection: Selection, outcome: object) -> None:
+        """The microdeposit's code asked for, or the debits' result (pending, or failed)."""
+        from billing.bank_values import NeedsVerification
+
+        if isinstance(outcome, NeedsVerification):
+            from tui.screens.bank_verify import BankVerifyScreen
+
+            self.app.switch_screen(BankVerifyScreen(payer, selection, outcome))
+            return
+        from tui.screens.bank_result import BankResultScreen
+
+        self.app.switch_screen(BankResultScreen(payer, selection, outcome))
+
+    def _back_to_method(self) -> None:
+        """After a refusal (nothing debited): back to the payment method to fix the account."""
+        methods = [s for s in self.app.screen_stack if isinstance(s, PaymentMethodScreen)]
+        if not methods:
+            self.app.pop_screen()
+            return
+        while self.app.screen_stack[-1] is not methods[-1]:
+            self.app.pop_screen()
 
     def back_to_page(self) -> PaymentPageScreen | None:
         """Close the flow's screens down to the payment page (None when there is none)."""

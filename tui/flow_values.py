@@ -144,8 +144,34 @@ class PaymentDone:
     payer: Payer
 
 
+@dataclass(frozen=True)
+class BankAnswered:
+    """Bank debits: billing's answer after the authorization or the microdeposit code:
+    the debits (a BankCheckoutResult) or the account to verify first (NeedsVerification)."""
+
+    payer: Payer
+    selection: Selection
+    outcome: object  # billing.bank_values.BankCheckoutResult | NeedsVerification
+
+
+@dataclass(frozen=True)
+class BankRefused:
+    """Billing refused the bank debit before anything was debited (`message` says why)."""
+
+    message: str
+
+
+@dataclass(frozen=True)
+class BankLater:
+    """The payer verifies the account later: the invoices stay held; `message` says what
+    happens meanwhile."""
+
+    payer: Payer
+    message: str
+
+
 Step = (StartPayment | InvoicesChosen | CardChosen | PayConfirmed | PaymentFinished | BalancesMoved
-        | PayOthers | BackToList | PaymentDone)
+        | PayOthers | BackToList | PaymentDone | BankAnswered | BankRefused | BankLater)
 
 
 @dataclass
@@ -156,7 +182,8 @@ class FlowStep(Message):
 
 
 __all__ = [
-    "READER_TEST_CARDS", "TEST_CARDS", "BackToList", "BalancesMoved", "CardChosen", "FlowStep",
+    "READER_TEST_CARDS", "TEST_CARDS", "BackToList", "BalancesMoved", "BankAnswered",
+    "BankLater", "BankRefused", "CardChosen", "FlowStep",
     "InvoicesChosen", "PayConfirmed", "PayOthers", "PaymentDone", "PaymentFinished",
     "PhoneCardSaved", "PhoneOutcome",
     "SelectedInvoice", "Selection", "StartPayment", "Step", "selection_line",

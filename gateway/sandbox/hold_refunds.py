@@ -9,14 +9,17 @@ integration must not take either for money given back (none was taken).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from gateway.sandbox import objects
+
+if TYPE_CHECKING:
+    from gateway.sandbox.store import State
 
 LAPSED = "expired_uncaptured_charge"
 
 
-def refund_released_hold(state, charge: dict[str, Any], reason: str | None) -> dict[str, Any]:
+def refund_released_hold(state: State, charge: dict[str, Any], reason: str | None) -> dict[str, Any]:
     """Record and announce the refund of an uncaptured `charge` whose hold ended (call with
     the state's lock held, after the charge is marked refunded)."""
     refund = objects.refund(state.new_id("re_"), state.now(), charge["amount"], charge, reason,

@@ -138,7 +138,7 @@ def charge(id_: str, created: int, pi: dict[str, Any], pm: dict[str, Any],
 
 
 def refund(id_: str, created: int, amount: int, ch: dict[str, Any], reason: str | None,
-           meta: dict[str, str], txn: str, reference: str) -> dict[str, Any]:
+           meta: dict[str, str], txn: str | None, reference: str) -> dict[str, Any]:
     return {
         "id": id_, "object": "refund", "amount": amount, "balance_transaction": txn,
         "charge": ch["id"], "created": created, "currency": ch["currency"],

@@ -68,7 +68,13 @@ def _sqlite_checks(db, pairs):
     try:
         for table, old, new in pairs:
             db.execute_sql("UPDATE sqlite_master SET sql = replace(sql, ?, ?) "
-                           "WHERE type = 'table' AND name = ?", (old, new, table))
+                           "WHERE type = 'table' AND name = ? AND instr(sql, ?) > 0",
+                           (old, new, table, old))
+            # A definition written otherwise than expected would leave the old CHECK in
+            # place, and the new statuses refused at the first bank debit: stop here.
+            if db.execute_sql("SELECT changes()").fetchone()[0] != 1:
+                raise RuntimeError(f"{table}: its CHECK constraint is not the expected "
+                                   f"one ({old}); the migration cannot widen it")
         db.execute_sql(f"PRAGMA schema_version = {version + 1}")
     finally:
         db.execute_sql("PRAGMA writable_schema = OFF")

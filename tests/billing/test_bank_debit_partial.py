@@ -27,7 +27,7 @@ class _Refusing:
         return getattr(self._gateway, name)
 
     def start_bank_debit(self, **kwargs):
-        if kwargs["metadata"]["invoice"] != self.number:
+        if kwargs["metadata"]["invoice_number"] != self.number:
             return self._gateway.start_bank_debit(**kwargs)
         if self.lose_answer:
             self._gateway.start_bank_debit(**kwargs)

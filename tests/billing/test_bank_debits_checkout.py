@@ -62,7 +62,9 @@ def test_dana_pays_three_invoices_by_bank_debit(desk, dana, gateway, sandbox):
     settled = [e for e in emails_to(DANA_EMAIL) if "bank payment received" in e.subject]
     assert len(settled) == 3
     assert Checkout.get_by_id(result.checkout_id).status == "succeeded"
-    assert AuditEntry.select().where(AuditEntry.action == "bank_debit.settle").count() == 3
+    assert AuditEntry.select().where(
+        (AuditEntry.action == "bank_debit.settle")
+        & AuditEntry.details.contains(f"checkout:{result.checkout_id} ")).count() == 3
     # Each event applied once: syncing again changes nothing.
     read_events(gateway)
     assert len([e for e in emails_to(DANA_EMAIL) if "bank payment received" in e.subject]) == 3
@@ -90,7 +92,9 @@ def test_a_returned_debit_makes_the_invoice_payable_again(desk, dana, gateway, s
         assert any(number in e.subject and reason in _body(e) for e in to_client)
         assert any(number in e.subject and reason in _body(e) for e in to_staff)
     assert not [e for e in OutboundEmail.select() if "bank payment received" in e.subject]
-    assert AuditEntry.select().where(AuditEntry.action == "bank_debit.fail").count() == 3
+    assert AuditEntry.select().where(
+        (AuditEntry.action == "bank_debit.fail")
+        & AuditEntry.details.contains(f"checkout:{result.checkout_id} ")).count() == 3
     assert Checkout.get_by_id(result.checkout_id).status == "failed"
 
 

@@ -48,11 +48,11 @@ def test_a_payment_started_before_start_up_reconciliation_waits_for_it(tmp_path,
         reconciling, release = threading.Event(), threading.Event()
         real_reconcile = desk.reconcile_at_start
 
-        def held_reconcile(gateway):
+        def held_reconcile(gateway, **kwargs):
             order.append("reconciliation started")
             reconciling.set()
             assert release.wait(WAIT)
-            report = real_reconcile(gateway)
+            report = real_reconcile(gateway, **kwargs)
             order.append("reconciliation finished")
             return report
 

@@ -105,9 +105,8 @@ def test_the_trigram_indexes_serve_the_search(db):
             assert f"SCAN {table} VIRTUAL TABLE INDEX 0:L" in plan, plan
 
 
-def test_pg_trgm_is_kept_out_of_the_schemas_tests_drop(db):
-    if not is_postgres():
-        pytest.skip("pg_trgm is PostgreSQL's")
+@pytest.mark.postgres
+def test_pg_trgm_is_kept_out_of_the_schemas_tests_drop(postgres_db):
     schema = database.execute_sql(
         "SELECT extnamespace::regnamespace::text FROM pg_extension "
         "WHERE extname = 'pg_trgm'").fetchone()[0]

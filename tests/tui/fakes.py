@@ -67,6 +67,12 @@ DANA_INVOICES = (
 INV_1013 = _invoice(5, "INV-1013", *ESTATE, 13, 19000)
 CODES = {"LINK-1013": INV_1013}
 
+# The card page a phone opens (the sandbox's address and a Checkout Session id, 61
+# characters: a version 4 QR code), open for 30 minutes from FIXED_NOW (naive UTC).
+PHONE_LINK = "http://127.0.0.1:54321/pay/cs_test_a1B2c3D4e5F6g7H8i9J0k1L2m3"
+PHONE_LINK_EXPIRES = FIXED_NOW.replace(tzinfo=None) + dt.timedelta(minutes=30)
+PHONE_ENTRY_ID = 7
+
 DECLINES = {
     "4000000000000002": ("card_declined", "generic_decline", "Your card was declined."),
     "4000000000009995": ("card_declined", "insufficient_funds", "Your card has insufficient funds."),
@@ -105,6 +111,9 @@ class FakeDesk:
         if payer.kind == "code":
             return [self.invoices[payer.code_invoice_id]]
         return [self.invoices[i] for i in self.listed]
+
+    def pending_bank_payments(self, payer: Payer) -> list:
+        return []  # no bank debits in the stand-in firm
 
     def invoice_details(self, payer: Payer, invoice_id: int) -> InvoiceDetails:
         if not payer.may_see_details:
@@ -147,6 +156,10 @@ class FakeDesk:
 
     def present_test_card(self, reader_id: str, card_number: str) -> None:
         self.presented = card_number
+
+    def cancel_reader_action(self, reader_id: str) -> bool:
+        self.reader_cancelled = reader_id
+        return True
 
     def pay(
         self,
@@ -200,6 +213,23 @@ class FakeDesk:
             return FRONT_DESK
         raise SignInFailed("Wrong name or PIN.")
 
+    # --- the card entered on the payer's phone: one fixed page that stays open ---------
+
+    def start_phone_entry(self, payer: Payer, amounts: Mapping[int, Money]):
+        from billing.phone_entry import PhoneLine, PhoneLink
+
+        self.phone_amounts = dict(amounts)
+        lines = tuple(PhoneLine(i, self.invoices[i].number, a) for i, a in amounts.items())
+        return PhoneLink(PHONE_ENTRY_ID, PHONE_LINK, PHONE_LINK_EXPIRES, lines)
+
+    def phone_entry_status(self, payer: Payer, entry_id: int):
+        from billing.phone_entry import PhoneStatus
+
+        return PhoneStatus("pending")  # nobody is entering a card: the page waits
+
+    def cancel_phone_entry(self, payer: Payer, entry_id: int) -> None:
+        self.phone_cancelled = entry_id
+
 
 # --- driving the app as a person would ------------------------------------------------
 
@@ -226,6 +256,15 @@ def screen_text(app) -> str:
     svg = app.export_screenshot()
     lines = re.findall(r"<text[^>]*>(.*?)</text>", svg, flags=re.S)
     return html.unescape("".join(re.sub(r"<[^>]+>", "", line) for line in lines)).replace("\xa0", " ")
+
+
+def keyed_kiosk(settings):
+    """`settings` with a kiosk that also takes a typed card (first, as the front desk does):
+    kiosk.card_entry = ["keyed", "reader", "phone"]. The kiosk's default takes none."""
+    from dataclasses import replace
+
+    return replace(settings, kiosk=replace(settings.kiosk,
+                                           card_entry=("keyed", "reader", "phone")))
 
 
 class FakeServices:

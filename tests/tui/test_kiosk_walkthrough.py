@@ -9,7 +9,7 @@ from textual.widgets import Input
 
 from models import Checkout, Invoice, InvoicePayment
 from tests.tui.conftest import WALK_NOW
-from tests.tui.fakes import screen_text, settle, type_text
+from tests.tui.fakes import keyed_kiosk, screen_text, settle, type_text
 from tui.factory import make_app
 from tui.screens.payment_method import PaymentMethodScreen
 from tui.screens.payment_page import PaymentPageScreen
@@ -19,8 +19,9 @@ from tui.screens.welcome import WelcomeScreen
 
 
 def kiosk_app(services, **kwargs):
-    app = make_app(services.settings, mode="kiosk", services=services, clock=lambda: WALK_NOW,
-                   **kwargs)
+    # A kiosk that takes a typed card too (its default is the reader, then the phone).
+    app = make_app(keyed_kiosk(services.settings), mode="kiosk", services=services,
+                   clock=lambda: WALK_NOW, **kwargs)
     app.cursor_blink = False
     return app
 

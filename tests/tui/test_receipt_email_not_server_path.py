@@ -13,7 +13,7 @@ from textual.widgets import Button, Input
 from billing.receipts import write_new_file
 from models import OutboundEmail
 from tests.tui.conftest import WALK_NOW
-from tests.tui.fakes import screen_text, settle, type_text
+from tests.tui.fakes import keyed_kiosk, screen_text, settle, type_text
 from tests.tui.test_code_payer_receipt import open_code
 from tests.tui.test_stale_balances import to_review, wait_for
 from tui.factory import make_app
@@ -21,7 +21,8 @@ from tui.screens.result import ResultScreen
 
 
 def _app(services, *, mode: str, terminal: str):
-    settings = dataclasses.replace(services.settings, terminal=terminal)
+    # The payment is made with a typed card: a kiosk set to take one.
+    settings = dataclasses.replace(keyed_kiosk(services.settings), terminal=terminal)
     app = make_app(settings, mode=mode, services=services, clock=lambda: WALK_NOW)
     app.cursor_blink = False
     return app

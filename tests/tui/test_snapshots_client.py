@@ -18,6 +18,7 @@ from tests.tui.fakes import (
     FIXED_NOW,
     FakeDesk,
     FakeServices,
+    keyed_kiosk,
     usd,
 )
 from tui.app import PaydeskApp
@@ -71,7 +72,9 @@ class HeldDesk(FakeDesk):
 
 def make(mode: str = "kiosk", desk=None, *, demo_sign_ins: bool = False) -> PaydeskApp:
     """The app as production builds it (tui.factory.make_app), over a stand-in desk."""
-    app = make_app(defaults(), mode=mode, services=FakeServices(desk or FakeDesk()),
+    # A kiosk that takes a typed card too, first, as the front desk does (the kiosk's
+    # default, the reader first: tests/tui/test_snapshots_card_entry.py).
+    app = make_app(keyed_kiosk(defaults()), mode=mode, services=FakeServices(desk or FakeDesk()),
                    clock=lambda: FIXED_NOW, demo_sign_ins=demo_sign_ins)
     assert app.firm == FIRM
     app.cursor_blink = False

@@ -61,11 +61,11 @@ async def test_the_firm_switches_say_on_or_off() -> None:
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot)
         # Online payments, then multi-invoice payments, each drawn "▊On ▎" or "▊Off▎".
-        assert re.findall(r"▊(On |Off)▎", screen_text(app)) == ["On ", "On "]
+        assert re.findall(r"▊(On |Off)▎", screen_text(app)) == ["On ", "On ", "Off"]
         await pilot.press("o")  # online payments off
         await settle(pilot)
         assert desk.switches == [{"online": False, "multi_invoice": None}]
-        assert re.findall(r"▊(On |Off)▎", screen_text(app)) == ["Off", "On "]
+        assert re.findall(r"▊(On |Off)▎", screen_text(app)) == ["Off", "On ", "Off"]
 
 
 async def test_the_share_channel_marks_the_chosen_one() -> None:

@@ -139,3 +139,48 @@ class Chromium:
     async def screenshot(self) -> bytes:
         result = await self.send("Page.captureScreenshot", format="png")
         return base64.b64decode(result["data"])
+
+    # -- a person at a page: wait, click, type, press Enter -------------------------------
+
+    async def wait_for(self, expression: str, what: str, timeout: float = 15.0) -> Any:
+        """Wait until `expression` is truthy in the page (a page that is still loading
+        after a navigation answers nothing meanwhile); returns its value."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while True:
+            try:
+                value = await self.evaluate(expression)
+            except RuntimeError:  # no page to evaluate in, between two documents
+                value = None
+            if value:
+                return value
+            if loop.time() > deadline:
+                raise AssertionError(f"the page never showed {what}")
+            await asyncio.sleep(0.05)
+
+    async def click(self, selector: str) -> None:
+        """A mouse click in the middle of the element (scrolled into view first)."""
+        box = await self.evaluate(
+            f"(() => {{ const e = document.querySelector({json.dumps(selector)});"
+            " if (!e) return null; e.scrollIntoView({block: 'center'});"
+            " const r = e.getBoundingClientRect();"
+            " return [r.left + r.width / 2, r.top + r.height / 2]; })()")
+        if not box:
+            raise AssertionError(f"nothing on the page matches {selector}")
+        x, y = box
+        for kind in ("mousePressed", "mouseReleased"):
+            await self.send("Input.dispatchMouseEvent", type=kind, x=x, y=y, button="left",
+                            clickCount=1)
+
+    async def type_text(self, text: str) -> None:
+        """Key presses into the focused field, one character at a time."""
+        for char in text:
+            await self.send("Input.dispatchKeyEvent", type="keyDown", key=char, text=char,
+                            unmodifiedText=char)
+            await self.send("Input.dispatchKeyEvent", type="keyUp", key=char)
+
+    async def press_enter(self) -> None:
+        for kind in ("keyDown", "keyUp"):
+            await self.send("Input.dispatchKeyEvent", type=kind, key="Enter", code="Enter",
+                            windowsVirtualKeyCode=13, nativeVirtualKeyCode=13,
+                            **({"text": "\r"} if kind == "keyDown" else {}))

@@ -10,6 +10,8 @@ import argparse
 import gc
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 
@@ -50,7 +52,11 @@ def _no_terminal(command: str) -> str | None:
 
 
 def _run(settings: Settings, mode: str, **kwargs) -> int:
-    _collect_after_first_screen()
+    with _collect_after_first_screen():
+        return _build_and_run(settings, mode, **kwargs)
+
+
+def _build_and_run(settings: Settings, mode: str, **kwargs) -> int:
     load_database_library(settings.database_url)
     from tui.factory import make_app
 
@@ -67,10 +73,10 @@ def _run(settings: Settings, mode: str, **kwargs) -> int:
     except Exception as exc:  # noqa: BLE001 - the command line reports and stops
         print(f"paydesk: cannot start: {exc}", file=sys.stderr)
         return 1
-    try:
-        app.run()
-    finally:
-        gc.enable()
+    app.run()
+    if app.startup_failure is not None and app.return_code:
+        # A kiosk stops when Stripe cannot be set up, saying why as it did before.
+        print(f"paydesk: cannot start: {app.startup_failure}", file=sys.stderr)
     return int(app.return_code or 0)
 
 
@@ -91,12 +97,22 @@ def load_database_library(url: str) -> None:
         del sys.modules["psycopg2"]
 
 
-def _collect_after_first_screen() -> None:
+@contextmanager
+def _collect_after_first_screen() -> Iterator[None]:
     """No garbage collection until the first screen is drawn: start-up creates a few
     hundred thousand objects that all live on, and collecting them over and over while the
     app is built costs a tenth of its start. The app turns collection back on once its first
-    screen is drawn (PaydeskApp._finish_start)."""
+    screen is drawn (PaydeskApp._finish_start); however the command ends (refused, failed,
+    or the app stopped), collection is as it was before."""
+    was_on = gc.isenabled()
     gc.disable()
+    try:
+        yield
+    finally:
+        if was_on:
+            gc.enable()
+        else:
+            gc.disable()
 
 
 def _kiosk(args, settings: Settings) -> int:
@@ -133,12 +149,16 @@ def prepare_demo_database(url: str, *, reset: bool) -> None:
     # One connection for both (each new SQLite connection sets its pragmas again).
     with db.connection_context():
         upgrade(db)
-        seed_demo()
+        seed_demo(bank_debits=True)
     db.close()
 
 
 def _demo(args, settings: Settings) -> int:
-    _collect_after_first_screen()
+    with _collect_after_first_screen():
+        return _run_demo(args, settings)
+
+
+def _run_demo(args, settings: Settings) -> int:
     problem = _no_terminal("demo")
     if problem:
         print(f"paydesk: {problem}", file=sys.stderr)

@@ -53,6 +53,6 @@ def _seed(args, settings) -> int:
         return 2
     upgrade(db)
     with db.connection_context():
-        created = seed_demo()
+        created = seed_demo(bank_debits=True)
     print("seeded the demo firm" if created else "the demo firm is already there; nothing to do")
     return 0

@@ -19,7 +19,7 @@ from urllib.parse import urlparse
 import peewee
 
 from billing.config import Settings
-from billing.services import embedded_sandbox_state
+from billing.services import KEY_SETTING, stripe_setup_failure
 from gateway import GatewayError, GatewayMisconfigured, GatewayOptions, OutcomeUnknown
 from gateway.setup_check import (
     RESTRICTED_KEY_NEEDS,
@@ -37,7 +37,6 @@ from models.money import Money, format_money, stripe_minimum_charge
 from models.schema import MIGRATIONS_DIR
 
 OK, PROBLEM, SKIPPED = "ok", "problem", "skipped"
-KEY_SETTING = "STRIPE_API_KEY (or api_key in the [stripe] section of the settings file)"
 UPGRADE = "run `paydesk db upgrade`"
 
 
@@ -103,13 +102,7 @@ def startup_failure(settings: Settings, exc: BaseException) -> str:
     where to look next."""
     doctor = "`paydesk doctor` checks the set-up."
     if _raised_in(exc, "gateway.sandbox"):
-        state = embedded_sandbox_state(settings)
-        kept = (f" It keeps its state in {state}: if that file is damaged, move it aside and "
-                "the sandbox starts afresh (its test customers, saved cards and payments are "
-                "then forgotten)." if state else "")
-        return (f"the built-in Stripe sandbox (used because no Stripe key is set) could not "
-                f"start ({_first_line(exc)}).{kept} To use Stripe itself, set {KEY_SETTING}. "
-                f"{doctor}")
+        return stripe_setup_failure(settings, exc)  # the app says the same (billing.services)
     if isinstance(exc, peewee.DatabaseError | DatabaseUrlError) or _raised_in(
             exc, "models", "peewee", "playhouse"):
         return (f"the database ({_where(settings.database_url)}) could not be opened or "

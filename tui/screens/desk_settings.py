@@ -1,4 +1,5 @@
-"""Firm settings for admins: online payments and multi-invoice payments, on or off.
+"""Firm settings for admins: online payments, multi-invoice payments and bank debits, on or
+off.
 
 Front-desk staff never get here (the home screen hides the key); should they anyway, the
 screen shows no switch, and billing refuses the change (NotAllowed)."""
@@ -26,6 +27,8 @@ SWITCHES = (
     ("online", "Online payments", "Clients can pay by card at the kiosk, by link or by phone."),
     ("multi_invoice", "Multi-invoice payments",
      "Several invoices in one payment (off: one invoice per payment)."),
+    ("bank_debits", "Bank debits",
+     "Clients can pay by debit from a US bank account (ACH), one debit per invoice."),
 )
 
 
@@ -35,6 +38,7 @@ class DeskSettingsScreen(PaydeskScreen[None]):
     BINDINGS = [
         Binding("o", "toggle('online')", "Online payments", id="desk_settings.online"),
         Binding("m", "toggle('multi_invoice')", "Multi-invoice", id="desk_settings.multi"),
+        Binding("b", "toggle('bank_debits')", "Bank debits", id="desk_settings.bank"),
         Binding("escape", "back", "Back", id="desk_settings.back"),
     ]
 
@@ -86,7 +90,11 @@ class DeskSettingsScreen(PaydeskScreen[None]):
     @work(thread=True, exclusive=True, exit_on_error=False)
     def _set(self, key: str, value: bool) -> None:
         try:
-            firm = self.app.desk.set_firm_switches(self.staff, **{key: value})
+            if key == "bank_debits":  # its own switch in billing (audited there)
+                self.app.desk.set_bank_debits(self.staff, value)
+                firm = self.app.desk.firm()
+            else:
+                firm = self.app.desk.set_firm_switches(self.staff, **{key: value})
         except BillingError as exc:
             self.post_message(self.Refused(exc.message))
         else:
@@ -97,7 +105,9 @@ class DeskSettingsScreen(PaydeskScreen[None]):
 
     @staticmethod
     def _value(firm: FirmInfo, key: str) -> bool:
-        return firm.online_payments_enabled if key == "online" else firm.multi_invoice_payments_enabled
+        return {"online": firm.online_payments_enabled,
+                "multi_invoice": firm.multi_invoice_payments_enabled,
+                "bank_debits": firm.bank_debits_enabled}[key]
 
     @on(FirmLoaded)
     def _firm_loaded(self, event: FirmLoaded) -> None:

@@ -1,4 +1,5 @@
-"""How the card is given: typed in (keyed), a saved card of the client, or a card reader.
+"""How the card is given: typed in (keyed), a saved card of the client, or a card reader;
+or, where the firm allows it, a US bank account to debit (tui.screens.bank_fields).
 
 The keyed number stays in its field until Review is pressed; it is then handed over in a
 transient KeyedCard (inside the CardChoice) and the fields are cleared, so going back
@@ -28,11 +29,12 @@ from textual.widgets.option_list import Option
 
 from billing.errors import BillingError
 from billing.saved_cards import keep_label
-from billing.values import CardChoice, Payer
+from billing.values import CardChoice, FirmInfo, Payer
 from gateway.cards import KeyedCard, check_number
 from gateway.errors import CardNumberInvalid, GatewayError
 from tui.flow_values import TEST_CARDS, CardChosen, FlowStep, SelectedInvoice, selection_line
 from tui.screens import PaydeskScreen
+from tui.screens.bank_fields import AccountNumberField, bank_entry, bank_tab_fields, routing_problem
 from tui.widgets import CardNumberField, Checkbox, ScreenTitle, TextField, card_label
 
 
@@ -92,49 +94,68 @@ class PaymentMethodScreen(PaydeskScreen):
         yield ScreenTitle("Payment method")
         yield Static(selection_line(self.selection, firm.locale), id="method-summary")
         with TabbedContent(id="method-tabs"):
-            with TabPane("Card number", id="method-keyed"):
-                with Horizontal(classes="method-row"):
-                    yield Label("Card number", classes="method-label")
-                    yield CardNumberField(id="card-number", compact=True,
-                                          placeholder="1234 5678 9012 3456")
-                    yield Static("", id="card-brand")
-                with Horizontal(classes="method-row"):
-                    yield Label("Expiry", classes="method-label")
-                    yield TextField(id="card-expiry", compact=True, placeholder="MM/YY",
-                                    max_length=7)
-                    yield Label("CVC", classes="method-label-short")
-                    yield TextField(id="card-cvc", compact=True, password=True, max_length=4)
-                    yield Label("Postal code", classes="method-label-short")
-                    yield TextField(id="card-postal", compact=True, max_length=10)
-                if self._may_keep:
-                    # Off by default: a card is kept on file only with the payer's consent.
-                    yield Checkbox(keep_label(self.payer), False, id="keep-card",
-                                   compact=True, classes="keep-card")
-                yield Static("", id="card-error")
-                if firm.test_mode:
-                    yield Static(self._test_cards(), id="method-test-cards")
-            with TabPane("Saved card", id="method-saved"):
-                yield OptionList(id="saved-cards")
-                yield Static("Del removes the highlighted card from file (you are asked first).",
-                             id="saved-note")
-            with TabPane("Card reader", id="method-reader"):
-                yield OptionList(id="readers")
-                if self._may_keep:
-                    yield Checkbox(keep_label(self.payer), False, id="keep-card-reader",
-                                   compact=True, classes="keep-card")
-                yield Static(
-                    "After the review, present the card on the reader."
-                    + (" In test mode you can simulate a test card there." if firm.test_mode
-                       else ""),
-                    id="reader-note",
-                )
-            if self._may_keep:
-                with TabPane("On my phone", id="method-phone"):
-                    yield Static(self._phone_note(), id="method-phone-note")
+            for tab in self._tabs():
+                yield from getattr(self, f"_{tab}_pane")(firm)
+            if firm.bank_debits_enabled and firm.currency == "USD":
+                with TabPane("Bank account", id="method-bank"):
+                    yield from bank_tab_fields(self.payer.client_name)
         with Horizontal(id="method-buttons"):
             yield Button("Back", id="method-back", compact=True)
             yield Button("Review", id="method-review", variant="primary", compact=True)
         yield Footer()
+
+    def _tabs(self) -> list[str]:
+        """The card tabs in order: the ways this terminal offers (tui.factory, from
+        billing.card_entry.offered_ways), a saved card second (the first tab is the way the
+        terminal prefers; a card on file is the next quickest). The phone is for a client."""
+        ways = [w for w in self.app.card_entry_ways if w != "phone" or self._may_keep]
+        return [*ways[:1], "saved", *ways[1:]]
+
+    def _keyed_pane(self, firm: FirmInfo) -> ComposeResult:
+        with TabPane("Card number", id="method-keyed"):
+            with Horizontal(classes="method-row"):
+                yield Label("Card number", classes="method-label")
+                yield CardNumberField(id="card-number", compact=True,
+                                      placeholder="1234 5678 9012 3456")
+                yield Static("", id="card-brand")
+            with Horizontal(classes="method-row"):
+                yield Label("Expiry", classes="method-label")
+                yield TextField(id="card-expiry", compact=True, placeholder="MM/YY",
+                                max_length=7)
+                yield Label("CVC", classes="method-label-short")
+                yield TextField(id="card-cvc", compact=True, password=True, max_length=4)
+                yield Label("Postal code", classes="method-label-short")
+                yield TextField(id="card-postal", compact=True, max_length=10)
+            if self._may_keep:
+                # Off by default: a card is kept on file only with the payer's consent.
+                yield Checkbox(keep_label(self.payer), False, id="keep-card",
+                               compact=True, classes="keep-card")
+            yield Static("", id="card-error")
+            if firm.test_mode:
+                yield Static(self._test_cards(), id="method-test-cards")
+
+    def _saved_pane(self, firm: FirmInfo) -> ComposeResult:
+        with TabPane("Saved card", id="method-saved"):
+            yield OptionList(id="saved-cards")
+            yield Static("Del removes the highlighted card from file (you are asked first).",
+                         id="saved-note")
+
+    def _reader_pane(self, firm: FirmInfo) -> ComposeResult:
+        with TabPane("Card reader", id="method-reader"):
+            yield OptionList(id="readers")
+            if self._may_keep:
+                yield Checkbox(keep_label(self.payer), False, id="keep-card-reader",
+                               compact=True, classes="keep-card")
+            yield Static(
+                "After the review, present the card on the reader."
+                + (" In test mode you can simulate a test card there." if firm.test_mode
+                   else ""),
+                id="reader-note",
+            )
+
+    def _phone_pane(self, firm: FirmInfo) -> ComposeResult:
+        with TabPane("On my phone", id="method-phone"):
+            yield Static(self._phone_note(), id="method-phone-note")
 
     def _phone_note(self) -> str:
         how = ("the client scans it with their phone's camera and enters the card"
@@ -155,7 +176,7 @@ class PaymentMethodScreen(PaydeskScreen):
         return text
 
     def on_mount(self) -> None:
-        self.query_one("#card-number", Input).focus()
+        self._focus_first_field()
         self._load_choices()
 
     def on_screen_resume(self) -> None:
@@ -168,9 +189,10 @@ class PaymentMethodScreen(PaydeskScreen):
             self._focus_first_field()
 
     def _focus_first_field(self) -> None:
-        tab = self.query_one(TabbedContent).active
+        # Before the tabs are drawn none is active yet: the first one will be.
+        tab = self.query_one(TabbedContent).active or f"method-{self._tabs()[0]}"
         target = {"method-saved": "#saved-cards", "method-reader": "#readers",
-                  "method-phone": "#method-review"}.get(tab, "#card-number")
+                  "method-phone": "#method-review", "method-bank": "#bank-routing"}.get(tab, "#card-number")
         self.query_one(target).focus()
 
     @work(thread=True, exclusive=True, exit_on_error=False)
@@ -214,6 +236,15 @@ class PaymentMethodScreen(PaydeskScreen):
         self.refresh_bindings()  # "Remove saved card" needs a saved card
 
     # --- the keyed card ---------------------------------------------------------------
+
+    @on(Input.Changed, "#bank-routing")
+    def _routing_typed(self, event: Input.Changed) -> None:
+        # Checked on the spot once all nine digits are there.
+        digits = "".join(event.value.split()).replace("-", "")
+        problem = routing_problem(digits) if len(digits) >= 9 else ""
+        self.query_one("#bank-routing-ok", Static).update(
+            Text(problem or ("✓" if len(digits) == 9 else ""),
+                 style="red" if problem else "green"))
 
     @on(Input.Changed, "#card-number")
     def _number_typed(self, event: Input.Changed) -> None:
@@ -304,11 +335,13 @@ class PaymentMethodScreen(PaydeskScreen):
             reader_id, label = self._readers[index]
             return CardChoice(kind="reader", reader_id=reader_id, label=f"card on {label}",
                               keep=self._consent("#keep-card-reader"))
+        if tab == "method-bank":
+            return bank_entry(self)
         if tab == "method-phone":
             # The card is saved on the payer's phone after the review (tui.flow).
             whose = "the client's" if self.payer.kind == "staff" else "your"
             return CardChoice(kind="phone", label=f"a card entered on {whose} phone")
-        return self._keyed_card()
+        return self._keyed_card() if tab == "method-keyed" else None
 
     @on(Button.Pressed, "#method-review")
     def action_review(self) -> None:
@@ -356,5 +389,8 @@ class PaymentMethodScreen(PaydeskScreen):
 
     @on(Button.Pressed, "#method-back")
     def action_back(self) -> None:
-        self.query_one("#card-number", CardNumberField).clear_number()
+        for number in self.query("#card-number").results(CardNumberField):
+            number.clear_number()
+        for field in self.query("#bank-account").results(AccountNumberField):
+            field.clear_number()
         self.dismiss()

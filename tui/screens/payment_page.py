@@ -38,6 +38,7 @@ from tui.screens.payment_rows import (
     intro_text,
     merge_rows,
     parse_row_amount,
+    pending_text,
     row_cells,
     tick_cell,
 )
@@ -76,6 +77,8 @@ class PaymentPageScreen(PaydeskScreen):
     @dataclass
     class Loaded(Message):
         invoices: list[PayableInvoice]
+        # Bank debits still settling: held, so not payable; shown so nobody pays them twice.
+        pending: tuple = ()
 
     def __init__(self, payer: Payer) -> None:
         super().__init__()
@@ -106,6 +109,7 @@ class PaymentPageScreen(PaydeskScreen):
         yield ScreenTitle(title)
         yield Static("Loading your invoices...", id="payment-intro")
         yield Static("", id="payment-changes")
+        yield Static("", id="payment-bank-pending")
         yield InvoiceTable(id="payment-table")
         yield Static("", id="payment-current")
         with Horizontal(id="payment-amount-row"):
@@ -179,11 +183,19 @@ class PaymentPageScreen(PaydeskScreen):
 
     @work(thread=True, exclusive=True, exit_on_error=False)
     def _load(self) -> None:
-        self.post_message(self.Loaded(self.app.desk.payable_invoices(self.payer)))
+        desk = self.app.desk
+        invoices = desk.payable_invoices(self.payer)
+        # A code holder sees only the code's invoice, nothing else of the client.
+        pending = (() if self.payer.kind == "code"
+                   else tuple(desk.pending_bank_payments(self.payer)))
+        self.post_message(self.Loaded(invoices, pending))
 
     @on(Loaded)
     def _loaded(self, message: Loaded) -> None:
         locale = self.firm.locale
+        pending = self.query_one("#payment-bank-pending", Static)
+        pending.update(pending_text(message.pending, locale))
+        pending.display = bool(message.pending)
         if self._loaded_once:
             same = {str(i.invoice_id): i for i in message.invoices} == {
                 k: r.invoice for k, r in self._rows.items()}

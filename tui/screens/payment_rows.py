@@ -247,3 +247,19 @@ def merge_rows(rows: Mapping[str, PageRow], invoices: list[PayableInvoice], loca
             merged[key] = PageRow(invoice=inv, ticked=False, typed=None,
                                   amount=inv.balance, locale=locale)
     return merged, notes
+
+
+def pending_text(lines, locale: str) -> Text:
+    """The bank debits still settling, one line each: "INV-1001 · $500.00 · bank payment
+    pending (settles in a few business days)". They are held: not on the list to pay."""
+    text = Text()
+    for line in lines:
+        if text.plain:
+            text.append("\n")
+        text.append(f"{line.invoice_number} · {format_money(line.amount, locale)} · ")
+        if line.status == "waiting":
+            text.append("bank payment waiting for the account's verification", style="bold")
+        else:
+            text.append("bank payment pending", style="bold")
+            text.append(" (settles in a few business days)")
+    return text

@@ -10,12 +10,14 @@ from dataclasses import dataclass
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.message import Message
 from textual.widgets import Button, DataTable, Footer, Select, Static
 
-from billing.errors import BalancesChanged
+from billing.errors import BalancesChanged, BillingError
 from billing.values import BalanceChange, CardChoice, CheckoutResult, Payer, ProgressEvent
+from gateway.errors import GatewayError
 from tui.flow_values import (
     READER_TEST_CARDS,
     BalancesMoved,
@@ -44,9 +46,16 @@ _STEP = re.compile(r"\((\d+) of (\d+)\)$")
 
 class ProcessingScreen(PaydeskScreen):
     CSS_PATH = "processing.tcss"
-    HELP = "The payment is running. Please wait: this screen changes by itself when it is done."
+    HELP = ("The payment is running. Please wait: this screen changes by itself when it is "
+            "done. While the card reader waits for the card, Escape stops it and nothing is "
+            "charged; it also stops by itself if no card is presented in time.")
     # The kiosk's idle timer waits for a payment in flight (PaydeskApp._check_idle).
     HOLDS_SESSION = True
+
+    BINDINGS = [
+        # While the reader waits for the card: the payer changed their mind, or has no card.
+        Binding("escape", "cancel_reader", "Cancel", id="processing.cancel-reader"),
+    ]
 
     @dataclass
     class Progress(Message):
@@ -76,6 +85,9 @@ class ProcessingScreen(PaydeskScreen):
         self._reader_id = card.reader_id if card.kind == "reader" else None
         self._keys = {s.invoice.number: str(s.invoice.invoice_id) for s in selection}
         self._taps_plan = ""  # set when the card on the reader cannot be kept
+        # The reader is waiting for the card (first for it to be read, then for each tap
+        # when it cannot be kept): Escape stops it, and nothing is charged.
+        self._reader_waiting = self._reader_id is not None
 
     def compose(self) -> ComposeResult:
         firm = self.app.firm
@@ -132,6 +144,10 @@ class ProcessingScreen(PaydeskScreen):
     @on(Progress)
     def _progress(self, message: Progress) -> None:
         event = message.event
+        waiting = self._reader_id is not None and event.status in ("taps", "tap")
+        if waiting != self._reader_waiting:
+            self._reader_waiting = waiting
+            self.refresh_bindings()
         if event.status in ("taps", "tap") and self._reader_id is not None:
             self._reader_prompt(event)
         key = self._keys.get(event.invoice_number)
@@ -187,3 +203,33 @@ class ProcessingScreen(PaydeskScreen):
     @work(thread=True, exclusive=True, exit_on_error=False, group="present")
     def _present_test_card(self, number: str) -> None:
         self.app.desk.present_test_card(self._reader_id, number)
+
+    # --- cancelling on the reader --------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "cancel_reader":
+            return self._reader_waiting
+        return True
+
+    def action_cancel_reader(self) -> None:
+        if not self._reader_waiting:
+            return
+        self._reader_waiting = False
+        self.refresh_bindings()
+        self.query_one("#processing-reader", Static).update(
+            Text("Cancelling on the reader... Nothing is charged."))
+        self._cancel_reader(self._reader_id)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="cancel-reader")
+    def _cancel_reader(self, reader_id: str) -> None:
+        # The payment in flight then ends by itself, not charged, and the result says so.
+        try:
+            self.app.desk.cancel_reader_action(reader_id)
+        except (BillingError, GatewayError) as exc:
+            self.app.call_from_thread(self._not_cancelled, exc.message)
+
+    def _not_cancelled(self, message: str) -> None:
+        """The reader could not be stopped: it still waits, and Escape may be tried again."""
+        self.notify(message, severity="error", markup=False)
+        self._reader_waiting = True
+        self.refresh_bindings()

@@ -23,6 +23,16 @@ from tui.screens import PaydeskScreen
 from tui.widgets import ScreenTitle, TextField, amount_cell
 
 
+def bank_statement(count: int) -> str:
+    """What a bank debit is not: no all-or-nothing, no money moved today."""
+    debits = "1 debit" if count == 1 else f"{count} debits, one per invoice"
+    text = (f"Bank debit: {debits}. Each debit settles on its own in a few business days")
+    if count > 1:
+        text += ("; one can fail (insufficient funds, a closed account) while the others "
+                 "succeed: there is no all-or-nothing for bank debits")
+    return text + ". Next you read and confirm the authorization; nothing is debited before."
+
+
 class ReviewScreen(PaydeskScreen):
     CSS_PATH = "review.tcss"
     HELP = (
@@ -57,7 +67,8 @@ class ReviewScreen(PaydeskScreen):
     def on_screen_resume(self) -> None:
         # Back from the phone's QR code (cancelled, or a new link asked for): nothing was
         # charged, so Pay works again.
-        if self.card.kind == "phone" and self._loaded:
+        # Back from the bank debit's authorization: the same.
+        if self.card.kind in ("phone", "bank") and self._loaded:
             self._ready = True
 
     @property
@@ -68,13 +79,17 @@ class ReviewScreen(PaydeskScreen):
         locale = self.app.firm.locale
         count = len(self.selection)
         yield ScreenTitle("Review")
-        yield Static("Please check. Nothing is charged until you press Pay.", id="review-lead")
+        yield Static("Please check. Nothing is debited until you authorize it."
+                     if self.card.kind == "bank" else
+                     "Please check. Nothing is charged until you press Pay.", id="review-lead")
         yield DataTable(id="review-table", cursor_type="none", zebra_stripes=True)
         statement = statement_sentence(count, locale)
         if self.card.kind == "reader" and count > 1:
             # Known only once the card is presented: whether the reader can keep it.
             statement += (f"\nOn the reader, a card that can't be kept (a phone, some debit "
                           f"cards) is tapped once for each invoice: {count} taps.")
+        if self.card.kind == "bank":
+            statement = bank_statement(count)
         yield Static(statement, id="review-count")
         text = Text()
         text.append("Total ", style="bold")
@@ -95,6 +110,8 @@ class ReviewScreen(PaydeskScreen):
             pay = f"Pay {format_money(self.total, locale)}"
             if self.card.kind == "phone":
                 pay += " by phone"  # a QR code first: nothing is charged before the card
+            elif self.card.kind == "bank":
+                pay = "Authorize the debit"  # the authorization first, then the debits
             yield Button(pay, id="review-pay",
                          variant="success", compact=True, disabled=True)
         yield Footer()
