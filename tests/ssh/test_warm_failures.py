@@ -139,7 +139,10 @@ async def test_a_forked_child_leads_its_own_process_group_before_the_server_know
 async def test_ending_an_app_that_leads_no_group_still_signals_the_app():
     master, slave = os.openpty()
     try:
-        process = await asyncio.create_subprocess_exec("sleep", "60", stdin=slave)
+        # SIGHUP at its default, whatever this test run inherited (nohup ignores it).
+        process = await asyncio.create_subprocess_exec(
+            "sleep", "60", stdin=slave,
+            preexec_fn=lambda: signal.signal(signal.SIGHUP, signal.SIG_DFL))
     finally:
         os.close(slave)
     app = PtyProcess(process, master, lambda data: None)

@@ -53,6 +53,9 @@ def child_environment(base: Mapping[str, str], term: str, extra: Mapping[str, st
 def _make_controlling_tty() -> None:  # pragma: no cover - runs in the child
     # Runs after setsid() (start_new_session) and after stdin became the pty slave.
     fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+    # A server started under nohup ignores hang-ups, and children inherit that: a session's
+    # app must still end on the SIGHUP sent when its connection closes.
+    signal.signal(signal.SIGHUP, signal.SIG_DFL)
 
 
 class AppProcess(Protocol):
