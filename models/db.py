@@ -56,7 +56,12 @@ def open_database(url: str) -> peewee.Database:
         raise DatabaseUrlError(
             "the database must be a SQLite file path or a postgresql:// URL"
         )
-    return peewee.SqliteDatabase(url, pragmas=SQLITE_PRAGMAS, timeout=15)
+    # Every transaction takes the write lock when it begins (`BEGIN IMMEDIATE`): Paydesk's
+    # transactions all write, and one begun DEFERRED that read before another process
+    # committed fails at its first write with "database is locked" at once (a stale
+    # snapshot cannot wait for the lock, so the busy timeout never applies).
+    return peewee.SqliteDatabase(url, pragmas=SQLITE_PRAGMAS, timeout=15,
+                                 lock_type="IMMEDIATE")
 
 
 def sqlite_path(url: str) -> str | None:
