@@ -10,7 +10,6 @@ from collections.abc import Iterable, Iterator
 
 import peewee as pw
 
-from models.firm import Firm, Staff
 from models.security import hash_payment_code
 
 CLIENTS, INVOICES_EACH, CASES_EACH = 100_000, 10, 2
@@ -112,17 +111,26 @@ def _checkouts(firm: int, staff: int) -> Iterator[tuple]:
 
 def generate(db: pw.Database) -> dict[str, int]:
     """The whole firm; returns the rows written per table."""
-    firm = Firm.create(name="Big Firm LLP", currency="USD", statement_descriptor_prefix="BIGFIRM")
-    staff = Staff.create(firm=firm, name="Bench Admin", role="admin", pin_hash="unused")
+    # The firm and its staff member as raw rows with the columns of 0006: the models may
+    # have columns that later migrations add.
+    firm, staff = 1, 1
     counts = {}
+    counts["firm"] = bulk(db, "firm", (
+        "id", "name", "currency", "locale", "online_payments_enabled",
+        "multi_invoice_payments_enabled", "statement_descriptor_prefix", "time_zone",
+        "address", "phone", "email"),
+        [(firm, "Big Firm LLP", "USD", "en_US", True, True, "BIGFIRM", "UTC", "", "", "")])
+    counts["staff"] = bulk(db, "staff", (
+        "id", "firm_id", "name", "role", "pin_hash", "failed_attempts"),
+        [(staff, firm, "Bench Admin", "admin", "unused", 0)])
     counts["client"] = bulk(db, "client", ("id", "firm_id", "name", "email"),
-                            ((n, firm.id, *_name(n)) for n in range(1, CLIENTS + 1)))
+                            ((n, firm, *_name(n)) for n in range(1, CLIENTS + 1)))
     counts["case"] = bulk(db, "case", ("id", "firm_id", "client_id", "number", "title"), (
-        ((c - 1) * CASES_EACH + k + 1, firm.id, c, f"{2016 + c % 10}-{c:06d}-{'AB'[k]}",
+        ((c - 1) * CASES_EACH + k + 1, firm, c, f"{2016 + c % 10}-{c:06d}-{'AB'[k]}",
          "Matter") for c in range(1, CLIENTS + 1) for k in range(CASES_EACH)))
     counts["invoice"] = bulk(db, "invoice", (
         "id", "firm_id", "case_id", "client_id", "number", "issue_date", "due_date", "status",
-        "currency", "total_minor", "paid_minor"), _invoices(firm.id))
+        "currency", "total_minor", "paid_minor"), _invoices(firm))
     counts["invoice_share"] = bulk(db, "invoice_share", (
         "invoice_id", "channel", "shared_at", "recipient", "code_hash"), (
         (n, "text_link", _at(1), None, hash_payment_code(code_of(n))) if n % 10 == 5
@@ -133,7 +141,7 @@ def generate(db: pw.Database) -> dict[str, int]:
         (n, _name(n)[1], "unused") for n in range(1, CLIENTS + 1) if n % 5 < 3))
     counts["checkout"] = bulk(db, "checkout", (
         "id", "firm_id", "client_id", "payer_kind", "staff_id", "method", "status", "currency",
-        "total_minor", "terminal", "created_at", "updated_at"), _checkouts(firm.id, staff.id))
+        "total_minor", "terminal", "created_at", "updated_at"), _checkouts(firm, staff))
     counts["invoice_payment"] = bulk(db, "invoice_payment", (
         "id", "checkout_id", "invoice_id", "position", "amount_minor", "refunded_minor",
         "status"), ((n, n, n, 0, 500, 0, "captured") for n in range(1, REFUNDS + 1)))
@@ -141,10 +149,11 @@ def generate(db: pw.Database) -> dict[str, int]:
     counts["refund"] = bulk(db, "refund", (
         "invoice_payment_id", "amount_minor", "reason", "staff_id", "status",
         "idempotency_key", "terminal", "created_at"), (
-        (n, 100, "bench", staff.id, "pending" if n % open_every == 0 else "succeeded",
+        (n, 100, "bench", staff, "pending" if n % open_every == 0 else "succeeded",
          f"bench-refund-{n}", "bench", _at(n % 500)) for n in range(1, REFUNDS + 1)))
     if isinstance(db, pw.PostgresqlDatabase):
-        for table in ("client", "case", "invoice", "checkout", "invoice_payment"):
+        for table in ("firm", "staff", "client", "case", "invoice", "checkout",
+                      "invoice_payment"):
             db.execute_sql(f"SELECT setval(pg_get_serial_sequence('\"{table}\"', 'id'), "
                            f'(SELECT MAX(id) FROM "{table}"))')
     return counts
@@ -163,16 +172,22 @@ def sample(db: pw.Database) -> dict:
         "emails": [_name(n)[1] for n in signing],
         "rare_name": "quillfeather",
         "searches": [
-            ("'son' (common part of names)", "son"),
-            ("'whitfield' (a last name)", "whitfield"),
-            ("'quillfeather' (one client)", "quillfeather"),
-            ("email, no domain", _name(some)[1].split("@")[0]),
-            ("invoice number", f"INV-{some * 10:07d}"),
-            ("invoice number part", f"{some * 10 + 3:07d}"[2:]),
-            ("case number part", f"{some:06d}-b"),
-            ("no match", "zzqxj"),
-            ("1 character", "a"),
-            ("2 characters, common", "an"),
-            ("2 characters, rare", "qz"),
+            ("1 char, common: 'a'", "a"),
+            ("1 char, rare: 'q' (none in the first clients)", "q"),
+            ("1 char, rare: 'y' (few in the first clients)", "y"),
+            ("1 char, no match: 'é'", "é"),
+            ("2 chars, common: 'an'", "an"),
+            ("2 chars, rare: 'yu' (2,000 clients)", "yu"),
+            ("2 chars, rare: 'ov' (few in the first)", "ov"),
+            ("2 chars, no match: 'qz'", "qz"),
+            ("2 chars, wildcard: 'q_'", "q_"),
+            ("3+ chars, common: 'son'", "son"),
+            ("3+ chars, a last name: 'whitfield'", "whitfield"),
+            ("3+ chars, one client: 'quillfeather'", "quillfeather"),
+            ("3+ chars, email, no domain", _name(some)[1].split("@")[0]),
+            ("3+ chars, invoice number", f"INV-{some * 10:07d}"),
+            ("3+ chars, invoice number part", f"{some * 10 + 3:07d}"[2:]),
+            ("3+ chars, case number part", f"{some:06d}-b"),
+            ("3+ chars, no match: 'zzqxj'", "zzqxj"),
         ],
     }

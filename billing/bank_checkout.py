@@ -11,7 +11,8 @@ Order of work: reserve the invoices and record the authorization (billing.bank_r
 then the client's Stripe customer, the bank account as a PaymentMethod, and the first
 debit with the payer's acceptance (online for WEB, offline for TEL). An account typed in is
 verified by microdeposits: the first debit then waits (NeedsVerification, the invoices
-stay held) until `verify_bank_account`; the other debits go under the mandate it made.
+stay held, billing.bank_waiting keeps the wait) until the payer types the code, now or
+on a later visit (billing.bank_verify); the other debits go under the mandate it made.
 Every request's idempotency key is stored before it is sent.
 """
 
@@ -25,8 +26,8 @@ from billing.audit import audit
 from billing.bank_authorization import authorization_text, record_mandate
 from billing.bank_reserve import digits_of, reserve_bank_checkout
 from billing.bank_settlement import (
-    NOT_STARTED,
     close_if_settled,
+    fail_and_release,
     fail_debit,
     reason_in_words,
     release_unsent,
@@ -41,10 +42,10 @@ from billing.bank_values import (
     BankDebitLine,
     NeedsVerification,
 )
+from billing.bank_waiting import AMOUNTS, close_verified, record_waiting, waited_on
 from billing.checkout import CheckoutRun
 from billing.crash_points import crash_point
-from billing.errors import BillingError, NotAllowed
-from billing.keys import new_key
+from billing.errors import NotAllowed
 from billing.ledger import descriptor_suffix
 from billing.receipts import lock_receipt_numbers
 from billing.replay import may_replay
@@ -60,12 +61,15 @@ from models.money import Money
 from models.payments import Checkout, InvoicePayment
 
 __all__ = ["TEL", "WEB", "authorization_text", "result_of", "resume_bank_checkout",
-           "start_bank_checkout", "verify_bank_account"]
+           "start_bank_checkout", "waiting_for_code"]
 
 VERIFY_MESSAGE = ("To protect your account, your bank will show a small deposit from Stripe "
                   "within 1-2 business days. Enter the 6-character code on it (it starts "
                   "with SM), or the two amounts if there are two deposits, to start the "
                   "debits.")
+VERIFY_AMOUNTS = ("To protect your account, your bank will show two small deposits from "
+                  "Stripe within 1-2 business days. Enter their two amounts (for example "
+                  "0.32 and 0.45) to start the debits.")
 NOT_MADE = ("Stripe has no record of this debit, and it is too old to be sent again "
             "safely: it was not made. Nothing was debited.")
 UNREACHABLE = "We could not reach the payment processor; the debits will be tried again."
@@ -104,8 +108,8 @@ def _start(gateway, checkout_id: int, entry: BankAccountEntry,
             release_unsent(checkout_id, f"Nothing was debited. {message}", terminal=terminal)
         return result_of(checkout_id)
     Checkout.update(stripe_customer_id=customer_id, payment_method_id=account.payment_method_id,
-                    # The bank's name stands where a card's brand does ("Stripe Test Bank
-                    # •••• 6789" on receipts and lists); column of 20 characters.
+                    # The bank's name is kept where a card's brand is (column of 20
+                    # characters); receipts and lists say "Bank •••• 6789".
                     card_brand=(account.bank_name or "Bank")[:20],
                     card_last4=account.last4[-4:] or entry.last4,
                     updated_at=utcnow()).where(Checkout.id == checkout_id).execute()
@@ -199,9 +203,21 @@ def _drive(gateway, checkout_id: int, now: dt.datetime
             (InvoicePayment.id == p.id) & InvoicePayment.stripe_payment_intent_id.is_null()
         ).execute()
         if pi.status == "requires_action":
-            return NeedsVerification(checkout_id, VERIFY_MESSAGE)
-        _after_sent(p, pi, authorization, checkout)
+            return waiting_for_code(checkout_id, pi)
+        if _after_sent(p, pi, authorization, checkout):
+            return result_of(checkout_id)  # the debit the others waited on failed
     return _start_debits(gateway, checkout_id, replay)
+
+
+def waiting_for_code(checkout_id: int, pi) -> NeedsVerification:
+    """The debit `pi` (a PaymentIntentInfo in requires_action) waits for the account's
+    microdeposit code: kept for a later visit (billing.bank_waiting), with the deposit's
+    type and Stripe's time, where `billing.bank_verify` takes the code."""
+    record_waiting(checkout_id, pi.id, asked_at=pi.created,
+                   microdeposit_type=pi.microdeposit_type)
+    kind = pi.microdeposit_type or "descriptor_code"
+    return NeedsVerification(checkout_id, VERIFY_AMOUNTS if kind == AMOUNTS else VERIFY_MESSAGE,
+                             microdeposit_type=kind)
 
 
 def _not_made(p: InvoicePayment, terminal: str) -> None:
@@ -228,8 +244,12 @@ def _start_debits(gateway, checkout_id: int, replay: set[int] = frozenset()
                 if p.status == "pending" or (p.id in replay and not p.stripe_payment_intent_id)]
     for p in payments:
         mandate = _mandate_of(authorization)
-        InvoicePayment.update(status="authorizing").where(
+        claimed = InvoicePayment.update(status="authorizing").where(
             (InvoicePayment.id == p.id) & (InvoicePayment.status == "pending")).execute()
+        if not claimed and p.status == "pending":
+            # Another run (reconciliation, another terminal) took this debit since it was
+            # read: it sends it; sending it here too would race it under the same key.
+            continue
         try:
             pi = gateway.start_bank_debit(
                 amount=p.amount_minor, currency=checkout.currency.lower(),
@@ -251,15 +271,18 @@ def _start_debits(gateway, checkout_id: int, replay: set[int] = frozenset()
         ).execute()
         crash_point("authorize-returned")
         if pi.status == "requires_action":
-            return NeedsVerification(checkout_id, VERIFY_MESSAGE)
-        _after_sent(p, pi, authorization, checkout)
+            return waiting_for_code(checkout_id, pi)
+        if _after_sent(p, pi, authorization, checkout):
+            return result_of(checkout_id)
     return result_of(checkout_id)
 
 
 def _after_sent(p: InvoicePayment, pi, authorization: BankAuthorization,
-                checkout: Checkout) -> None:
+                checkout: Checkout) -> bool:
     """Apply Stripe's answer to a debit: processing (held until its event), succeeded
-    (paid, as its event would record it), or refused (failed, the hold released)."""
+    (paid, as its event would record it), or refused (failed, the hold released). True
+    when the refused debit is the one the account's verification held: then the debits
+    waiting on it were released with it, in one transaction, and nothing more is sent."""
     terminal = checkout.terminal
     details = (f"checkout:{p.checkout_id} invoice_payment:{p.id} "
                f"amount_minor={p.amount_minor} payment_intent:{pi.id} "
@@ -271,6 +294,8 @@ def _after_sent(p: InvoicePayment, pi, authorization: BankAuthorization,
                 record_mandate(authorization.id, pi.mandate, checkout.card_brand or "")
             Checkout.update(status="processing", updated_at=utcnow()).where(
                 (Checkout.id == p.checkout_id) & (Checkout.status == "reserved")).execute()
+            # Verified, here or outside Paydesk (Stripe's page): the wait is over.
+            close_verified(p.checkout_id, pi.id)
             if pi.status == "succeeded":
                 # Its payment_intent.succeeded event may have come first and been applied
                 # (found by metadata): then this changes nothing.
@@ -282,72 +307,23 @@ def _after_sent(p: InvoicePayment, pi, authorization: BankAuthorization,
                 audit(actor=f"checkout:{p.checkout_id}", action="bank_debit.start",
                       subject=f"invoice:{p.invoice.number}", result="processing",
                       terminal=terminal, details=details)
-        return
+        return False
     failure = pi.failure
-    _fail(p, failure.code if failure else None,
-          reason_in_words(failure.code if failure else None,
-                          failure.message if failure else "The bank refused the debit."),
-          terminal)
+    code = failure.code if failure else None
+    reason = reason_in_words(code, failure.message if failure else "The bank refused the debit.")
+    if waited_on(p.checkout_id, pi.id, code, pi.status):
+        with write_transaction():
+            fail_and_release(p, code, reason, terminal=terminal,
+                             actor=f"checkout:{p.checkout_id}", details=details)
+        return True
+    _fail(p, code, reason, terminal)
+    return False
 
 
 def _fail(p: InvoicePayment, code: str | None, reason: str, terminal: str) -> None:
     with write_transaction():
         fail_debit(p, code, reason, terminal=terminal, actor=f"checkout:{p.checkout_id}",
                    details=f"checkout:{p.checkout_id} invoice_payment:{p.id} not started")
-
-
-def verify_bank_account(gateway, payer: Payer, checkout_id: int, *,
-                        descriptor_code: str | None = None,
-                        amounts: tuple[int, int] | None = None
-                        ) -> BankCheckoutResult | NeedsVerification:
-    """The payer's reading of the microdeposit. Right: the waiting debit goes to processing
-    and the others are started under its mandate. Wrong: NeedsVerification saying how many
-    tries are left (nothing changed). Out of tries: that debit fails and the others are
-    released, nothing debited."""
-    checkout = Checkout.get_or_none(Checkout.id == checkout_id)
-    if checkout is None or checkout.client_id != payer.client_id \
-            or checkout.method != "bank_debit":
-        raise NotAllowed("There is no such bank payment.")
-    waiting = (InvoicePayment.select(InvoicePayment, Invoice).join(Invoice)
-               .where((InvoicePayment.checkout == checkout_id)
-                      & (InvoicePayment.status == "authorizing")
-                      & InvoicePayment.stripe_payment_intent_id.is_null(False))
-               .order_by(InvoicePayment.position, InvoicePayment.id).first())
-    if waiting is None:
-        raise BillingError("This bank payment is not waiting for verification.")
-    key = new_key("verify")
-    InvoicePayment.update(capture_key=key).where(InvoicePayment.id == waiting.id).execute()
-    try:
-        pi = gateway.verify_microdeposits(waiting.stripe_payment_intent_id,
-                                          descriptor_code=descriptor_code, amounts=amounts,
-                                          idempotency_key=key)
-    except gw.GatewayError as exc:
-        # An earlier try may have verified it, its answer lost: the debit says what is true.
-        pi = _read_back(gateway, waiting.stripe_payment_intent_id)
-        if pi is None or pi.status == "requires_action":
-            code = getattr(exc, "code", None)
-            if code != "payment_method_microdeposit_verification_attempts_exceeded":
-                return NeedsVerification(checkout_id, UNREACHABLE
-                                         if isinstance(exc, gw.OutcomeUnknown) else exc.message)
-            _fail(waiting, code, reason_in_words(code, exc.message), checkout.terminal)
-            with write_transaction():
-                release_unsent(checkout_id, "The bank account could not be verified: "
-                               "nothing was debited.", terminal=checkout.terminal)
-            return result_of(checkout_id)
-    authorization = BankAuthorization.get(BankAuthorization.checkout == checkout_id)
-    _after_sent(waiting, pi, authorization, checkout)
-    if InvoicePayment.get_by_id(waiting.id).status == "failed":
-        with write_transaction():
-            release_unsent(checkout_id, NOT_STARTED, terminal=checkout.terminal)
-        return result_of(checkout_id)
-    return _drive(gateway, checkout_id, utcnow())
-
-
-def _read_back(gateway, payment_intent_id: str):
-    try:
-        return gateway.bank_debit(payment_intent_id)
-    except gw.GatewayError:
-        return None
 
 
 def _line_status(p: InvoicePayment) -> str:

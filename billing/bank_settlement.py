@@ -16,6 +16,12 @@ from typing import Any
 
 from billing import bank_emails
 from billing.audit import audit
+from billing.bank_waiting import (
+    RELEASED,
+    close_verification,
+    close_verified,
+    status_after_failure,
+)
 from billing.event_common import (
     IGNORED,
     EventContext,
@@ -45,6 +51,8 @@ REASONS = {
     "invalid_currency": "the bank account cannot take payments in this currency",
     "payment_method_microdeposit_verification_attempts_exceeded":
         "the bank account could not be verified (too many wrong tries)",
+    "payment_method_microdeposit_verification_timeout":
+        "the bank account was not verified within 10 days",
 }
 
 
@@ -107,6 +115,8 @@ def settle_debit(payment: InvoicePayment, payment_intent_id: str, charge_id: str
         Invoice.id == invoice.id).execute()
     audit(actor=actor, action="bank_debit.settle", subject=f"invoice:{invoice.number}",
           result="captured", terminal=terminal, details=details)
+    # Paid, so verified (perhaps outside Paydesk): its wait, if it had one, is over.
+    close_verified(payment.checkout_id, payment_intent_id)
     bank_emails.queue_settled(InvoicePayment.get_by_id(payment.id))
     close_if_settled(payment.checkout_id, terminal=terminal)
     return True
@@ -157,18 +167,32 @@ def release_unsent(checkout_id: int, message: str, *, terminal: str) -> None:
     close_if_settled(checkout_id, terminal=terminal)
 
 
+def fail_and_release(payment: InvoicePayment, code: str | None, reason: str, *,
+                     terminal: str, actor: str, details: str) -> bool:
+    """The debit the account's verification held failed (refused, out of tries, past
+    Stripe's 10 days, canceled): in the caller's ONE transaction, it fails (the emails to
+    the client and staff, the audit entry), the debits meant to go under its mandate are
+    released (never sent: nothing debited, their invoices payable again) and the
+    verification is closed. True when the debit failed now (False: it had failed already,
+    and what waited on it is released all the same, or it had settled: nothing changes)."""
+    done = fail_debit(payment, code, reason, terminal=terminal, actor=actor, details=details)
+    if not done and InvoicePayment.get_by_id(payment.id).status not in ("failed", "cancelled"):
+        return False  # settled: the others go under its mandate
+    release_unsent(payment.checkout_id, RELEASED.get(code or "")
+                   or f"Nothing else was debited: {reason}.", terminal=terminal)
+    close_verification(payment.checkout_id, status_after_failure(code))
+    return done
+
+
 def fail_open_debit(payment: InvoicePayment, code: str | None, reason: str, *,
                     terminal: str, actor: str, details: str) -> bool:
     """Fail one debit; when it was the one waiting for the account's verification (not
     yet processing), the debits meant to go under its mandate can never be sent: they are
     released too, so that their invoices are payable again."""
-    waiting = payment.status == "authorizing"
-    if not fail_debit(payment, code, reason, terminal=terminal, actor=actor, details=details):
-        return False
-    if waiting:
-        release_unsent(payment.checkout_id, f"Nothing else was debited: {reason}.",
-                       terminal=terminal)
-    return True
+    if payment.status == "authorizing":
+        return fail_and_release(payment, code, reason, terminal=terminal, actor=actor,
+                                details=details)
+    return fail_debit(payment, code, reason, terminal=terminal, actor=actor, details=details)
 
 
 def apply_debit_failed(pi: Mapping[str, Any], ctx: EventContext) -> str:

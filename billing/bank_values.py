@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 
 from models.money import Money
@@ -57,6 +58,50 @@ class BankDebitLine:
     status: str
     payment_intent_id: str | None
     message: str | None = None
+    # The bank checkout it belongs to: the debits of one checkout wait on one verification.
+    checkout_id: int | None = None
+
+
+@dataclass(frozen=True)
+class BankFailure:
+    """A recent bank debit that failed, on an invoice still unpaid with no newer attempt:
+    "Bank payment of $500.00 failed on Oct 20, 2026: the bank account is closed"."""
+
+    invoice_id: int
+    invoice_number: str
+    amount: Money
+    failed_on: dt.date
+    reason: str
+
+
+@dataclass(frozen=True)
+class WaitingVerification:
+    """A bank checkout whose account waits for the microdeposit's code, offered again on a
+    later visit: its debits (held, not sent), the account's last four digits, the day
+    Stripe stops waiting, and the tries left when Stripe said (None before a wrong one)."""
+
+    checkout_id: int
+    last4: str
+    debits: tuple[BankDebitLine, ...]
+    expires_on: dt.date
+    attempts_left: int | None = None
+    # What Stripe sent: "descriptor_code" (one deposit, a code SMxxxx) or "amounts" (two).
+    microdeposit_type: str = "descriptor_code"
+
+    @property
+    def total(self) -> Money:
+        return sum((d.amount for d in self.debits[1:]), self.debits[0].amount)
+
+
+@dataclass(frozen=True)
+class BankNotes:
+    """What the payment page says of a client's bank debits, read in one query: those
+    still settling, those waiting for a verification (offered to verify now), and recent
+    failures (shown on their invoice until it is paid or paid again)."""
+
+    pending: tuple[BankDebitLine, ...] = ()
+    waiting: tuple[WaitingVerification, ...] = ()
+    failed: tuple[BankFailure, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -82,3 +127,5 @@ class NeedsVerification:
 
     checkout_id: int
     message: str
+    # What to ask for: "descriptor_code" (SMxxxx) or "amounts" (two small deposits).
+    microdeposit_type: str = "descriptor_code"

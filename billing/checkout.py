@@ -33,6 +33,7 @@ from models.payments import Checkout, InvoicePayment
 PARALLEL_CALLS = 20
 READER_TIMEOUT_SECONDS = 60.0
 CARD_METHODS = {"keyed": "card_keyed", "saved": "card_saved", "reader": "card_reader"}
+NOT_ON_FILE = "That saved card is no longer on file. Choose another card."
 
 
 class CheckoutRun(ReaderTaps):
@@ -150,10 +151,16 @@ class CheckoutRun(ReaderTaps):
             if info.customer != customer_id:
                 raise gw.InvalidRequest("That card was saved for another client.")
             return info
+        # Stripe's "always" alone is not Paydesk keeping it: a card is charged as saved
+        # only if a checkout of this client kept it with the payer's consent.
+        if not Checkout.select().where(
+                (Checkout.client == checkout.client_id) & (Checkout.card_on_file == "kept")
+                & (Checkout.payment_method_id == card.payment_method_id)).exists():
+            raise gw.InvalidRequest(NOT_ON_FILE)
         for saved in self.gateway.saved_cards(customer_id, allow_redisplay=saved_cards.KEPT):
             if saved.payment_method_id == card.payment_method_id:
                 return saved
-        raise gw.InvalidRequest("That saved card is no longer on file. Choose another card.")
+        raise gw.InvalidRequest(NOT_ON_FILE)
 
     # --- 2. authorize ------------------------------------------------------------------
     def authorize_all(self, checkout_id: int) -> list[Outcome] | None:

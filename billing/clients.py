@@ -221,6 +221,10 @@ def _card_detail(checkout: Checkout) -> str:
     if checkout.method in ("check", "cash", "bank_transfer"):
         kind = checkout.method.replace("_", " ")
         return f"{kind} {checkout.reference}" if checkout.reference else kind
+    if checkout.method == "bank_debit":
+        from billing.receipts import bank_label  # loaded after the first screen
+
+        return bank_label(checkout.card_last4)
     if checkout.card_last4:
         return f"{(checkout.card_brand or 'card').title()} •••• {checkout.card_last4}"
     return "card"

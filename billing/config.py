@@ -66,6 +66,9 @@ class KioskSettings:
     idle_seconds: int = 120
     # How long a card page opened on the payer's phone pays (the kiosk's and the desk's).
     phone_link_minutes: int = 30
+    # The firm's public address of `paydesk serve-links` ("https://pay.example-firm.com"):
+    # card pages then get a short link that fits a QR code at 80x24 (billing.short_links).
+    phone_link_base: str | None = None
     # How the kiosk takes a card, in the order of its tabs: "reader", "phone", "keyed".
     # Keyed entry is offered only in test mode or with stripe.raw_card_data_access
     # (billing.card_entry.offered_ways); a reader-first kiosk by default.
@@ -160,6 +163,7 @@ ENVIRONMENT = {
     "paydesk.terminal": "PAYDESK_TERMINAL",
     "kiosk.idle_seconds": "PAYDESK_KIOSK_IDLE_SECONDS",
     "kiosk.phone_link_minutes": "PAYDESK_KIOSK_PHONE_LINK_MINUTES",
+    "kiosk.phone_link_base": "PAYDESK_KIOSK_PHONE_LINK_BASE",
     "kiosk.card_entry": "PAYDESK_KIOSK_CARD_ENTRY",
 }
 
@@ -283,6 +287,7 @@ def _validate(settings: Settings) -> Settings:
     if not 1 <= settings.kiosk.phone_link_minutes <= 1440:
         raise ConfigError("kiosk.phone_link_minutes must be 1 to 1440 (24 hours), got "
                           f"{settings.kiosk.phone_link_minutes}")
+    _check_link_base(settings.kiosk.phone_link_base)
     stripe = settings.stripe
     if set(settings.kiosk.card_entry) == {"keyed"} and not (
             stripe.test_mode or stripe.raw_card_data_access):
@@ -290,6 +295,29 @@ def _validate(settings: Settings) -> Settings:
             "kiosk.card_entry lists only keyed, and a live Stripe key without "
             "stripe.raw_card_data_access cannot take a typed card: add reader or phone")
     return settings
+
+
+def _check_link_base(base: str | None) -> None:
+    """A short-link address a phone can open: https (plain http only on this machine's
+    loopback, for trying it out), a host, no query or fragment, and short enough that its
+    links stay short."""
+    if base is None:
+        return
+    from urllib.parse import urlsplit
+
+    name = "kiosk.phone_link_base (PAYDESK_KIOSK_PHONE_LINK_BASE)"
+    parts = urlsplit(base)
+    loopback = parts.hostname in {"127.0.0.1", "localhost", "::1"}
+    if parts.scheme != "https" and not (parts.scheme == "http" and loopback):
+        raise ConfigError(f"{name} must be an https:// address that phones can open, "
+                          f"got {base!r}")
+    if (not parts.hostname or parts.query or parts.fragment or parts.username
+            or parts.path not in ("", "/")):
+        raise ConfigError(f"{name} must be a plain address such as https://pay.example.com "
+                          f"(no path: links are /p/...), got {base!r}")
+    if len(base.rstrip("/")) > 60:
+        raise ConfigError(f"{name} must be at most 60 characters, so that its links fit a "
+                          f"QR code at 80x24; got {len(base.rstrip('/'))}")
 
 
 def _apply(settings: Settings, name: str, raw: Any) -> Settings:

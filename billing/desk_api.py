@@ -35,6 +35,7 @@ if TYPE_CHECKING:  # imported when paying, not at start-up
         BankAccountEntry,
         BankCheckoutResult,
         BankDebitLine,
+        BankNotes,
         NeedsVerification,
     )
     from billing.phone_entry import PhoneLink, PhoneStatus
@@ -141,6 +142,10 @@ class DeskApi(Protocol):
     def pending_bank_payments(self, payer: Payer) -> list[BankDebitLine]:
         """The payer's bank debits still settling: "bank payment pending" and the amount."""
 
+    def bank_notes(self, payer: Payer) -> BankNotes:
+        """In one query: the payer's debits pending, those waiting for the account's
+        microdeposit code (offered again on a later visit), and recent failures with why."""
+
     def set_bank_debits(self, staff: StaffSession, enabled: bool) -> bool:
         """Switch bank debits on or off for the firm (administrators)."""
 
@@ -163,9 +168,11 @@ class DeskApi(Protocol):
         entry_id: int,
         amounts: Mapping[int, Money],
         on_progress: Callable[[ProgressEvent], None] | None = None,
+        keep: bool = False,
     ) -> CheckoutResult:
-        """`pay` with the card saved on the page, once; BillingError (nothing charged) for
-        other amounts, or a page used, expired, closed or without a card."""
+        """`pay` with the card saved on the page, once (`keep`: the payer agreed to keep
+        it); BillingError (nothing charged) for other amounts, or a page used, expired,
+        closed or without a card."""
 
     def email_phone_link(self, payer: Payer, entry_id: int, to: str, local_expiry: str) -> str:
         """Queue the page's link to `to` through the outbox; the address it goes to."""

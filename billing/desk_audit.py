@@ -43,6 +43,7 @@ ACTION_WORDS = {
     "bank_debit.start": "bank debit started",
     "bank_debit.settle": "bank debit settled",
     "bank_debit.fail": "bank debit failed",
+    "phone_page.close": "phone card page closed",
     "bank_debit.release": "bank debit not made",
     # What Stripe reported (billing.events and the modules it hands events to).
     "payment.release": "card hold released",

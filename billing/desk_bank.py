@@ -50,10 +50,11 @@ class DeskBankDebits(DeskBase):
     def verify_bank_account(self, payer: Payer, checkout_id: int, *,
                             descriptor_code: str | None = None,
                             amounts: tuple[int, int] | None = None):
-        """The microdeposit's code or amounts; then the debits start (see bank_checkout)."""
-        from billing import bank_checkout
+        """The microdeposit's code or amounts, now or on a later visit; then the debits
+        start (see billing.bank_verify)."""
+        from billing import bank_verify
 
-        result = bank_checkout.verify_bank_account(
+        result = bank_verify.verify_bank_account(
             self.gateway, payer, checkout_id, descriptor_code=descriptor_code, amounts=amounts)
         self._deliver_email()
         return result
@@ -61,8 +62,20 @@ class DeskBankDebits(DeskBase):
     def pending_bank_payments(self, payer: Payer):
         """The payer's bank debits still settling ("bank payment pending", with amounts)."""
         from billing.bank_pending import pending_bank_payments
+        from billing.bank_verify import check_payer
 
+        check_payer(payer)
         return pending_bank_payments(payer.client_id)
+
+    def bank_notes(self, payer: Payer):
+        """What the payment page says of the payer's bank debits (billing.bank_values.
+        BankNotes): pending, waiting for the account's code (offered again), and recent
+        failures with why. One query."""
+        from billing.bank_pending import RECENT, bank_notes
+        from billing.bank_verify import check_payer
+
+        check_payer(payer)  # a payment code sees nothing of the client; staff signed in
+        return bank_notes(payer.client_id, failed_since=self.clock() - RECENT)
 
     def set_bank_debits(self, staff_session: StaffSession, enabled: bool) -> bool:
         """Bank debits on or off for the firm (administrators only; audited)."""

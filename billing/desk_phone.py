@@ -24,7 +24,8 @@ class DeskPhoneEntry(DeskBase):
             staff.require_staff(payer.staff)
         return phone_entry.start(self.gateway, payer, amounts, terminal=self.terminal,
                                  minutes=self.settings.kiosk.phone_link_minutes,
-                                 clock=self.clock, locale=self._firm().locale)
+                                 clock=self.clock, locale=self._firm().locale,
+                                 link_base=self.settings.kiosk.phone_link_base)
 
     def phone_entry_status(self, payer: Payer, entry_id: int):
         """How the page is doing (a PhoneStatus): pending, saved, expired, canceled, used."""
@@ -34,14 +35,15 @@ class DeskPhoneEntry(DeskBase):
         phone_entry.cancel(self.gateway, entry_id, payer=payer)
 
     def pay_phone_entry(self, payer: Payer, entry_id: int, amounts: Mapping[int, Money],
-                        on_progress: Callable[[ProgressEvent], None] | None = None
-                        ) -> CheckoutResult:
-        """Pay with the card saved on the page, once (see billing.phone_entry.charge)."""
+                        on_progress: Callable[[ProgressEvent], None] | None = None,
+                        keep: bool = False) -> CheckoutResult:
+        """Pay with the card saved on the page, once (see billing.phone_entry.charge);
+        `keep`: the payer agreed on the terminal to keep the card on file."""
         if payer.kind == "staff":
             staff.require_staff(payer.staff)
         result = phone_entry.charge(self.gateway, payer, entry_id, amounts,
                                     terminal=self.terminal, today=self._today(),
-                                    clock=self.clock, on_progress=on_progress)
+                                    clock=self.clock, on_progress=on_progress, keep=keep)
         if result.succeeded:
             self._deliver_email()
         return result
@@ -50,6 +52,7 @@ class DeskPhoneEntry(DeskBase):
                          local_expiry: str) -> str:
         """Queue the page's link to the payer's address; the address it goes to."""
         queued = phone_link_email.queue_phone_link_email(
-            entry_id, to, client_id=payer.client_id, local_expiry=local_expiry)
+            entry_id, to, client_id=payer.client_id, local_expiry=local_expiry,
+            link_base=self.settings.kiosk.phone_link_base)
         self._deliver_email()
         return queued.recipient

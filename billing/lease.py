@@ -119,16 +119,25 @@ def take_over(checkout_id: int, now: dt.datetime) -> bool:
         (Checkout.id == checkout_id) & before & until).execute())
 
 
+class LeaseHeld(Exception):
+    """Another process holds the checkout's lease: it is driving the payment now."""
+
+
 @contextlib.contextmanager
-def held(checkout_id: int, *, every: float | None = None) -> Iterator[None]:
+def held(checkout_id: int, *, every: float | None = None,
+         exclusive: bool = False) -> Iterator[None]:
     """Hold the lease of `checkout_id` while the block runs: taken (renewed if this process
-    already holds it) on entry, renewed every `every` seconds, given up on exit."""
+    already holds it) on entry, renewed every `every` seconds, given up on exit. With
+    `exclusive`, LeaseHeld (nothing run) while another live process holds it."""
     owner = this_process()
     now = utcnow()
-    Checkout.update(**claim(now, owner)).where(
+    taken = Checkout.update(**claim(now, owner)).where(
         (Checkout.id == checkout_id)
         & ((Checkout.lease_owner == owner) | Checkout.lease_until.is_null()
            | (Checkout.lease_until <= now))).execute()
+    if exclusive and not taken:
+        if not take_over(checkout_id, now):  # its owner may be a process gone already
+            raise LeaseHeld(checkout_id)
     every = RENEW_EVERY_SECONDS if every is None else every
     stop = threading.Event()
     deadline = time.monotonic() + MAX_RUN.total_seconds()

@@ -5,37 +5,45 @@ section 6). The card number never passes through Paydesk.
 
 One page pays once: the entry is marked used in the transaction that reserves the checkout,
 and a page Paydesk considers expired (by its own clock) never pays, even if a card was saved
-on it afterwards.
+on it afterwards; such a card is taken off the client's customer (billing.phone_pages).
+Stripe's setup-mode page cannot ask whether to keep the card, so the terminal asks once
+the card is saved (`charge(keep=...)`); the card of a payment is kept or released as a
+typed card's is (billing.saved_cards.settle_card), by reconciliation too after a crash.
+Stripe closes the page by its own clock: its `expires_at` is computed from Stripe's time
+(the `Date` of Stripe's answer), so a Stripe clock that differs from the terminal's
+neither refuses the page nor keeps it open long past Paydesk's deadline.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
-import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from billing import checkout as engine
-from billing import ledger, reconcile, reserve
-from billing.audit import audit
+from billing import ledger, phone_pages, reconcile, reserve, saved_cards, short_links
 from billing.errors import BalancesChanged, BillingError, NotAllowed, StripeUnavailable
 from billing.keys import new_key
 from billing.receipts import card_label
 from billing.values import CardChoice, CheckoutResult, Payer, ProgressEvent
 from gateway import errors as gw
 from gateway.hosted_setup import MIN_LIFETIME, TEXT_LIMIT, card_setup_expiry
+from gateway.translate import decline_message
+from gateway.values import SetupDecline
 from models.db import for_update, write_transaction
 from models.firm import Client
 from models.invoices import Invoice
 from models.money import Money, format_money
-from models.payments import Checkout
 from models.phone_entries import PhoneEntry, PhoneEntryInvoice
 
 log = logging.getLogger(__name__)
 # Stripe keeps a page at least 30 minutes (plus the gateway's margin); a shorter link is
 # closed by Paydesk itself when its time is up.
 _STRIPE_MINIMUM = MIN_LIFETIME + 60
+# Stripe's code when the bank's check of a card (3-D Secure) failed on the page.
+_AUTH_FAILED = "setup_intent_authentication_failure"
+AUTH_NOT_DONE = "The bank's check of the card (3-D Secure) was not completed."
 
 
 @dataclass(frozen=True)
@@ -63,13 +71,26 @@ class PhoneLink:
 @dataclass(frozen=True)
 class PhoneStatus:
     """How the page is doing: "pending" (open, no card yet), "saved" (`card_label`,
-    `payment_method_id`), "expired", "canceled" or "used" (its payment started)."""
+    `payment_method_id`), "expired", "canceled" or "used" (its payment started). While
+    pending, `declined` says in a client's words why the last card tried on the page was
+    refused (empty when none was): the page stays open for another card."""
 
     status: str
     payment_method_id: str | None = None
     card_label: str = ""
-    # The payer ticked "keep this card on file" on the page (Stripe: allow_redisplay always).
-    keep: bool = False
+    declined: str = ""
+
+
+def declined_words(decline: SetupDecline, payer_kind: str | None) -> str:
+    """Why the card tried on the phone was refused, for the terminal's screen: which card,
+    the reason in Paydesk's words for Stripe's codes, that nothing was charged and that the
+    same page takes another card."""
+    which = f"The card ending {decline.last4[-4:]}" if decline.last4 else "The card"
+    reason = AUTH_NOT_DONE if decline.code == _AUTH_FAILED else decline_message(
+        decline.code, decline.decline_code)
+    who = "The payer" if payer_kind == "staff" else "You"
+    return (f"{which} was declined on the phone. {reason} Nothing was charged. {who} can "
+            "try another card on the same page.")
 
 
 def page_text(lines: tuple[PhoneLine, ...], locale: str) -> str:
@@ -117,9 +138,11 @@ def _stripe_error(what: str, exc: gw.GatewayError) -> StripeUnavailable:
 
 
 def start(gateway, payer: Payer, amounts: Mapping[int, Money], *, terminal: str,
-          minutes: int, clock: Callable[[], dt.datetime], locale: str) -> PhoneLink:
+          minutes: int, clock: Callable[[], dt.datetime], locale: str,
+          link_base: str | None = None) -> PhoneLink:
     """Open a card page for `amounts` (invoice id -> amount, as the review listed them):
     the entry and its idempotency key are stored first, then Stripe is asked for the page.
+    With `link_base` (kiosk.phone_link_base) the link shown is the firm's short link to it.
     NotAllowed for a payment-code holder or another client's invoice; BalancesChanged
     when a balance no longer covers its amount; StripeUnavailable when Stripe fails."""
     if payer.kind not in ("client", "staff"):
@@ -140,23 +163,30 @@ def start(gateway, payer: Payer, amounts: Mapping[int, Money], *, terminal: str,
         raise BillingError("Every amount must be in the firm's currency.")
     now = clock()
     seconds = minutes * 60
+    try:
+        customer_id = _customer_id(gateway, client)
+        # Stripe measures the page's life by its clock: expires_at is set by Stripe's time.
+        stripe_now = gateway.stripe_time(customer_id)
+    except gw.GatewayError as exc:
+        raise _stripe_error("The card page could not be opened", exc) from None
     with write_transaction():
         entry = PhoneEntry.create(
             client=client, payer_kind=payer.kind,
             staff=payer.staff.staff_id if payer.staff else None, currency=currencies.pop(),
             setup_key=new_key("phone-setup"), expire_key=new_key("phone-expire"),
             expires_at=now + dt.timedelta(seconds=seconds),
-            # Measured by the real clock: Stripe's page outlives Paydesk's a little when the
-            # link is shorter than Stripe allows, and Paydesk closes it then.
-            stripe_expires_at=card_setup_expiry(max(seconds, _STRIPE_MINIMUM), now=time.time()),
-            created_at=now, terminal=terminal)
+            # Stripe's page outlives Paydesk's a little when the link is shorter than
+            # Stripe allows, and Paydesk closes it then.
+            stripe_expires_at=card_setup_expiry(max(seconds, _STRIPE_MINIMUM), now=stripe_now),
+            created_at=now, terminal=terminal,
+            short_code=short_links.new_code() if link_base else None)
         for invoice_id in sorted(amounts):
             PhoneEntryInvoice.create(entry=entry, invoice=invoice_id,
                                      amount_minor=amounts[invoice_id].minor)
     lines = _lines(entry.id)
     try:
         page = gateway.start_card_setup(
-            customer_id=_customer_id(gateway, client), currency=entry.currency,
+            customer_id=customer_id, currency=entry.currency,
             idempotency_key=entry.setup_key, expires_at=entry.stripe_expires_at,
             custom_text=page_text(lines, locale),
             metadata={"paydesk_phone_entry": str(entry.id)})
@@ -165,7 +195,9 @@ def start(gateway, payer: Payer, amounts: Mapping[int, Money], *, terminal: str,
         raise _stripe_error("The card page could not be opened", exc) from None
     PhoneEntry.update(session_id=page.session_id, url=page.url).where(
         PhoneEntry.id == entry.id).execute()
-    return PhoneLink(entry.id, page.url or "", entry.expires_at, lines)
+    shown = (short_links.short_url(link_base, entry.short_code)
+             if link_base and entry.short_code else page.url or "")
+    return PhoneLink(entry.id, shown, entry.expires_at, lines)
 
 
 def _entry(entry_id: int, payer: Payer | None = None) -> PhoneEntry:
@@ -176,17 +208,11 @@ def _entry(entry_id: int, payer: Payer | None = None) -> PhoneEntry:
 
 
 def _close(gateway, entry: PhoneEntry, status: str) -> None:
-    """Mark the entry expired or canceled (only from pending) and close its page at Stripe,
-    so that the payer can no longer save a card on it. A page Stripe already closed, or a
-    Stripe that does not answer, leaves the entry closed all the same: Paydesk never
-    charges its card."""
-    PhoneEntry.update(status=status).where(
-        (PhoneEntry.id == entry.id) & (PhoneEntry.status == "pending")).execute()
-    if entry.session_id:
-        try:
-            gateway.expire_card_setup(entry.session_id, idempotency_key=entry.expire_key)
-        except gw.GatewayError:
-            pass  # complete or expired already, or unreachable: its card is not used
+    """Mark the entry expired or canceled (only from pending), close its page at Stripe so
+    that the payer can no longer save a card on it, and take off the client's customer a
+    card saved on it all the same. A Stripe that does not answer leaves the entry closed:
+    Paydesk never charges its card, and reconciliation's sweep finishes the rest."""
+    phone_pages.close_entry(gateway, entry.id, status)
 
 
 def poll(gateway, entry_id: int, *, clock: Callable[[], dt.datetime],
@@ -209,8 +235,10 @@ def poll(gateway, entry_id: int, *, clock: Callable[[], dt.datetime],
         return PhoneStatus("expired")
     if page.status == "complete" and page.card is not None:
         return PhoneStatus("saved", page.card.payment_method_id,
-                           card_label(page.card.brand, page.card.last4),
-                           keep=page.card.allow_redisplay == "always")
+                           card_label(page.card.brand, page.card.last4))
+    if page.declined is not None:
+        return PhoneStatus("pending", declined=declined_words(
+            page.declined, payer.kind if payer is not None else None))
     return PhoneStatus("pending")
 
 
@@ -221,11 +249,15 @@ def cancel(gateway, entry_id: int, *, payer: Payer | None = None) -> None:
 
 def charge(gateway, payer: Payer, entry_id: int, amounts: Mapping[int, Money], *,
            terminal: str, today: dt.date, clock: Callable[[], dt.datetime],
-           on_progress: Callable[[ProgressEvent], None] | None = None) -> CheckoutResult:
+           on_progress: Callable[[ProgressEvent], None] | None = None,
+           keep: bool = False) -> CheckoutResult:
     """Pay `amounts` with the card saved on the page: refused (BillingError, nothing
     charged) unless they are exactly the invoices and amounts the page was opened for, the
     page is still Paydesk's to use (not used, expired or canceled) and a card was saved.
-    The entry is marked used in the transaction that reserves the checkout."""
+    The entry is marked used in the transaction that reserves the checkout. `keep`: the
+    payer agreed on the terminal to keep the card on file (at the front desk, staff
+    confirmed they did), recorded with the checkout as a typed card's consent is; the card
+    is kept only if the payment succeeds, and released otherwise."""
     entry = _entry(entry_id, payer)
     listed = {line.invoice_id: line.amount for line in _lines(entry.id)}
     if dict(amounts) != listed:
@@ -238,6 +270,9 @@ def charge(gateway, payer: Payer, entry_id: int, amounts: Mapping[int, Money], *
             "used": "The card page has already paid. Nothing was charged again.",
             "canceled": "The card page was closed. Nothing was charged.",
         }.get(status.status, "No card has been saved on the page yet."))
+    card = CardChoice(kind="phone", payment_method_id=status.payment_method_id,
+                      label=status.card_label, keep=keep)
+    saved_cards.check_keep(payer, card)
     with write_transaction():
         locked = for_update(PhoneEntry.select().where(PhoneEntry.id == entry.id)).get()
         if locked.status != "pending" or locked.used_at is not None:
@@ -248,8 +283,7 @@ def charge(gateway, payer: Payer, entry_id: int, amounts: Mapping[int, Money], *
                                       terminal=terminal, today=today)
         PhoneEntry.update(status="used", used_at=clock(), checkout=checkout_id).where(
             PhoneEntry.id == entry.id).execute()
-    card = CardChoice(kind="phone", payment_method_id=status.payment_method_id,
-                      label=status.card_label)
+        saved_cards.record_consent(checkout_id, payer, card, terminal=terminal)
     result = engine.run_checkout(gateway, checkout_id, card, terminal=terminal,
                                  on_progress=on_progress)
     if result.status == "verifying":
@@ -258,46 +292,11 @@ def charge(gateway, payer: Payer, entry_id: int, amounts: Mapping[int, Money], *
         except Exception:  # noqa: BLE001,S110 - left for reconciliation, as Desk.pay does
             pass
         result = ledger.result_of(checkout_id)
-    if result.status in ("succeeded", "failed", "cancelled"):
-        _settle_card(gateway, checkout_id, status, terminal=terminal)
+    # Kept or released now; after a crash, or when Stripe does not answer, reconciliation
+    # does it (billing.saved_cards.settle_pending).
+    saved_cards.settle_card(gateway, checkout_id, terminal=terminal)
     return result
 
 
-def _release(gateway, pm_id: str, key: str) -> None:
-    """Detach the card (the key derives from the checkout's stored card key); one already
-    off its customer (an earlier try) counts as released."""
-    try:
-        gateway.detach_card(pm_id, idempotency_key=key)
-    except gw.InvalidRequest:
-        if gateway.card(pm_id).customer is not None:
-            raise
-
-
-def _settle_card(gateway, checkout_id: int, status: PhoneStatus, *, terminal: str) -> None:
-    """Keep the card on file only if the payer agreed on the page and the payment
-    succeeded; otherwise take it off the client's customer. Recorded on the checkout and
-    in the audit log, like a card typed in (billing.saved_cards)."""
-    checkout = Checkout.get_by_id(checkout_id)
-    keep = status.keep and checkout.status == "succeeded"
-    if not keep:
-        try:
-            _release(gateway, status.payment_method_id, f"{checkout.payment_method_key}:release")
-        except gw.GatewayError as exc:
-            log.warning("checkout %s: the phone's card is still to be released (%s)",
-                        checkout_id, type(exc).__name__)
-            return
-    outcome = "kept" if keep else "released"
-    why = ("the payer agreed on their phone and the payment succeeded" if keep
-           else "the payment did not succeed" if checkout.status != "succeeded"
-           else "the payer did not agree to keep it")
-    with write_transaction():
-        changed = Checkout.update(card_on_file=outcome).where(
-            (Checkout.id == checkout_id) & Checkout.card_on_file.is_null()).execute()
-        if changed:
-            audit(actor="system", action="card kept on file" if keep else "card released",
-                  subject=f"checkout:{checkout_id}", result=outcome, terminal=terminal,
-                  details=f"{status.card_label} (entered on the phone): {why}")
-
-
-__all__ = ["PhoneLine", "PhoneLink", "PhoneStatus", "cancel", "charge", "page_text", "poll",
-           "start"]
+__all__ = ["PhoneLine", "PhoneLink", "PhoneStatus", "cancel", "charge", "declined_words",
+           "page_text", "poll", "start"]

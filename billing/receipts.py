@@ -22,8 +22,8 @@ from models.db import database, is_postgres
 from models.money import Money, format_money
 
 __all__ = [
-    "PRINTER_WIDTH", "RECEIPTED_PAYMENT_STATUSES", "Receipt", "card_label", "find_receipt",
-    "latin1", "lock_receipt_numbers", "method_label", "next_payment_receipt_number",
+    "PRINTER_WIDTH", "RECEIPTED_PAYMENT_STATUSES", "Receipt", "bank_label", "card_label",
+    "find_receipt", "latin1", "lock_receipt_numbers", "method_label", "next_payment_receipt_number",
     "payment_receipt_number", "receipt_pdf", "receipt_rows",
     "receipt_text", "refund_receipt_number", "render_pdf", "render_text", "totals_rows",
     "write_new_file",
@@ -87,8 +87,17 @@ def card_label(brand: str | None, last4: str | None) -> str:
     return f"{name} •••• {digits}" if digits else name
 
 
+def bank_label(last4: str | None) -> str:
+    """ "Bank •••• 6789": a bank debit's account by its last four digits, never more."""
+    digits = (last4 or "")[-4:]
+    return f"Bank •••• {digits}" if digits else "Bank debit"
+
+
 def method_label(method: str, brand: str | None, last4: str | None, reference: str | None) -> str:
-    """How a checkout was paid, for people: "Visa •••• 4242", "Check CHK-1004", "Cash"."""
+    """How a checkout was paid, for people: "Visa •••• 4242", "Bank •••• 6789", "Check
+    CHK-1004", "Cash"."""
+    if method == "bank_debit":  # the bank's name sits in `brand`: not a card's
+        return bank_label(last4)
     if method in _OFFLINE:
         return f"{_OFFLINE[method]} {reference}" if reference else _OFFLINE[method]
     return card_label(brand, last4)

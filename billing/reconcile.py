@@ -24,7 +24,7 @@ from collections.abc import Callable
 
 from peewee import ModelSelect
 
-from billing import lease, ledger
+from billing import lease, ledger, phone_pages
 from billing.bank_recovery import left_to_reconcile, settle_bank_checkout, unfinished_bank_checkouts
 from billing.checkout import CheckoutRun
 from billing.outcomes import Outcome
@@ -291,6 +291,13 @@ def reconcile(gateway, *, terminal: str, older_than: dt.timedelta | None = None,
                 notes.append(f"refund {refund_id}: {NEEDS_REVIEW}")
         else:
             unknown += 1
+    if not stopping():
+        # Card pages for payers' phones past their time that no terminal watches: closed
+        # at Stripe, and a card saved on one anyway taken off the customer.
+        try:
+            notes += phone_pages.sweep(gateway, clock=clock, stop=stopping)[1]
+        except Exception as exc:  # noqa: BLE001 - never stops the rest of reconciliation
+            notes.append(f"phone pages: {type(exc).__name__}")
     return ReconcileReport(checkouts_settled=settled, refunds_settled=refunds_settled,
                            still_unknown=unknown, notes=tuple(notes))
 

@@ -14,6 +14,10 @@ How a card of a payment is handled:
    Otherwise (declined, 3-D Secure not completed, cancelled, no consent, a payment-code
    payer) the card is detached. What was done is stored on the checkout
    (`card_on_file`) with an audit entry; reconciliation finishes what a crash left.
+A card the payer saved on their own phone (billing.phone_entry) is one of these too: its
+checkout is a saved-card one, told apart by its PhoneEntry (never all saved-card
+checkouts: a card already on file stays there), and the consent is the terminal's question
+asked once the card was saved.
 Every Stripe call carries a key derived from the checkout's stored `payment_method_key`
 (or a removal's stored key), so a repeat is the same request.
 
@@ -35,6 +39,7 @@ from models.cards import CardConsent, CardRemoval
 from models.db import write_transaction
 from models.firm import Client, utcnow
 from models.payments import Checkout
+from models.phone_entries import PhoneEntry
 
 log = logging.getLogger(__name__)
 
@@ -52,9 +57,10 @@ def keep_label(payer: Payer) -> str:
 
 
 def may_keep(payer: Payer, card: CardChoice) -> bool:
-    """Whether the consent choice is offered: a new card (typed in, or on the reader) of a
-    signed-in client or of staff acting for one; never a payment-code payer's."""
-    return payer.kind in ("client", "staff") and card.kind in ("keyed", "reader")
+    """Whether the consent choice is offered: a new card (typed in, on the reader, or
+    saved on the payer's phone) of a signed-in client or of staff acting for one; never a
+    payment-code payer's."""
+    return payer.kind in ("client", "staff") and card.kind in ("keyed", "reader", "phone")
 
 
 def consent_way(payer: Payer, card: CardChoice) -> str:
@@ -68,7 +74,8 @@ def check_keep(payer: Payer, card: CardChoice) -> None:
     if card.keep and not may_keep(payer, card):
         if payer.kind == "code":
             raise NotAllowed("A card used with a payment code cannot be kept on file.")
-        raise BillingError("Only a new card (typed in or on the reader) can be kept on file.")
+        raise BillingError("Only a new card (typed in, on the reader or entered on the "
+                           "phone) can be kept on file.")
 
 
 def record_consent(checkout_id: int, payer: Payer, card: CardChoice, *, terminal: str) -> None:
@@ -105,17 +112,46 @@ def saved_cards(gateway, client: Client) -> list[CardInfo]:
             if card.payment_method_id in kept]
 
 
+def _phone_entry(checkout_id: int) -> PhoneEntry | None:
+    return PhoneEntry.get_or_none(PhoneEntry.checkout == checkout_id)
+
+
+def _phone_card(gateway, checkout: Checkout, entry: PhoneEntry) -> str | None:
+    """The card the phone's page saved: stored on the checkout once the engine read it,
+    else (a crash before that) read from the page at Stripe."""
+    if checkout.payment_method_id:
+        return checkout.payment_method_id
+    if not entry.session_id:
+        return None
+    page = gateway.hosted_setup_status(entry.session_id)
+    return page.card.payment_method_id if page.card is not None else None
+
+
 def settle_card(gateway, checkout_id: int, *, terminal: str) -> str | None:
-    """Keep or release the card of an ended checkout; returns "kept", "released", or None
-    when there is nothing to do (yet). A Stripe failure leaves it for a later run."""
+    """Keep or release the card of an ended checkout (a card typed in, read by the reader,
+    or saved on the payer's phone); returns "kept", "released", or None when there is
+    nothing to do (yet). A Stripe failure leaves it for a later run."""
     checkout = Checkout.get_by_id(checkout_id)
-    if (checkout.card_on_file or checkout.method not in OWN_CARD_METHODS
-            or not checkout.payment_method_id or checkout.status not in FINAL):
+    if checkout.card_on_file or checkout.status not in FINAL:
+        return None
+    phone = None if checkout.method in OWN_CARD_METHODS else _phone_entry(checkout_id)
+    if phone is None and (checkout.method not in OWN_CARD_METHODS
+                          or not checkout.payment_method_id):
+        return None
+    try:
+        pm_id = (_phone_card(gateway, checkout, phone) if phone is not None
+                 else checkout.payment_method_id)
+    except gw.GatewayError as exc:
+        log.warning("checkout %s: the phone's card could not be read (%s)", checkout_id,
+                    type(exc).__name__)
+        return None
+    if pm_id is None:
         return None
     consent = CardConsent.get_or_none(CardConsent.checkout == checkout_id)
     key = checkout.payment_method_key
-    pm_id = checkout.payment_method_id
     label = card_label(checkout.card_brand, checkout.card_last4)
+    if phone is not None:
+        label = f"{label} (entered on the phone)"
     keep = (checkout.status == "succeeded" and consent is not None
             and checkout.payer_kind != "code")
     try:
@@ -186,12 +222,16 @@ def _drop_duplicates(gateway, checkout: Checkout, kept: CardInfo, key: str) -> l
 
 def settle_pending(gateway, *, terminal: str) -> int:
     """Keep or release every ended checkout's card still waiting for it (after a crash, or
-    when Stripe did not answer); returns how many were settled."""
+    when Stripe did not answer): cards typed in or read by the reader, and cards saved on
+    the payer's phone (the checkouts that have a PhoneEntry, not every saved-card one);
+    returns how many were settled."""
+    from_phone = PhoneEntry.select(PhoneEntry.checkout).where(PhoneEntry.checkout.is_null(False))
     waiting = (Checkout.select(Checkout.id)
                .where(Checkout.card_on_file.is_null()
-                      & Checkout.payment_method_id.is_null(False)
-                      & Checkout.method.in_(OWN_CARD_METHODS)
-                      & Checkout.status.in_(FINAL))
+                      & Checkout.status.in_(FINAL)
+                      & ((Checkout.payment_method_id.is_null(False)
+                          & Checkout.method.in_(OWN_CARD_METHODS))
+                         | Checkout.id.in_(from_phone)))
                .order_by(Checkout.id))
     return sum(1 for c in waiting if settle_card(gateway, c.id, terminal=terminal))
 

@@ -19,6 +19,7 @@ import peewee
 from billing.config import Settings
 from billing.desk import Desk
 from billing.startup_gate import StartupGate
+from models import ALL_MODELS  # noqa: F401 - every model (and so every backref) is loaded
 from models.db import bind, open_database, sqlite_path
 from models.schema import upgrade
 

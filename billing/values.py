@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+from billing.values_firm import FirmInfo, StaffSession
 from models.money import Money
 from models.queries import InstalmentDue, PayableInvoice, PlanInstalmentRow
 
@@ -17,32 +18,6 @@ __all__ = [
     "Payer", "PaymentRow", "PlanInstalmentRow", "ProgressEvent", "ReconcileReport",
     "RefundResult", "ShareResult", "StaffSession", "TransactionResult",
 ]
-
-
-@dataclass(frozen=True)
-class FirmInfo:
-    name: str
-    currency: str
-    locale: str
-    online_payments_enabled: bool
-    multi_invoice_payments_enabled: bool
-    statement_descriptor_prefix: str
-    test_mode: bool
-    # The IANA name of the firm's time zone: times are stored in UTC and shown in it.
-    time_zone: str = "UTC"
-    # Bank debits (ACH) offered to the firm's clients (USD only).
-    bank_debits_enabled: bool = False
-
-
-@dataclass(frozen=True)
-class StaffSession:
-    staff_id: int
-    name: str
-    role: str  # "front_desk" or "admin"
-
-    @property
-    def is_admin(self) -> bool:
-        return self.role == "admin"
 
 
 @dataclass(frozen=True)

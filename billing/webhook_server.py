@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import json
 import logging
-import threading
 from collections.abc import Callable
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 from billing.event_common import EVENTS_TERMINAL
 from billing.events import apply_event
+from billing.http_service import HttpService
 from gateway.events import WEBHOOK_TOLERANCE_SECONDS, SignatureRefused, verified_event
 from models.db import database
 
@@ -71,10 +71,10 @@ class _Handler(BaseHTTPRequestHandler):
         log.info("%s %s", self.address_string(), format % args)
 
 
-class WebhookServer(ThreadingHTTPServer):
+class WebhookServer(HttpService):
     """Serves Stripe's deliveries on (host, port); port 0 takes a free one (`.port`)."""
 
-    daemon_threads = True
+    thread_name = "stripe-webhooks"
 
     def __init__(self, host: str, port: int, *, secret: str,
                  tolerance: int = WEBHOOK_TOLERANCE_SECONDS, terminal: str = EVENTS_TERMINAL,
@@ -86,21 +86,3 @@ class WebhookServer(ThreadingHTTPServer):
         self.tolerance = tolerance
         self.apply = apply or (lambda event: apply_event(
             event, source="webhook", terminal=terminal).applied)
-        self._thread: threading.Thread | None = None
-
-    @property
-    def port(self) -> int:
-        return int(self.server_address[1])
-
-    def start(self) -> WebhookServer:
-        """Serve on a thread of its own (tests, or a process that does other work too)."""
-        self._thread = threading.Thread(target=self.serve_forever, name="stripe-webhooks",
-                                        daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self.shutdown()
-        self.server_close()
-        if self._thread is not None:
-            self._thread.join(10)

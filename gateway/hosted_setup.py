@@ -4,18 +4,28 @@ from the payer's browser to Stripe only; Paydesk sees the saved card's PaymentMe
 
 Stripe's rules kept here (docs.stripe.com/payments/checkout/save-and-reuse and the SDK's
 CheckoutSessionCreateParams for the pinned version): setup mode needs `currency` (no
-`allowed_payment_method_types` is sent), the page lives 30 minutes to 24 hours, custom
-text is at most 1200 characters. A card saved in setup mode would be redisplayable
-("always") by default; `payment_method_data[allow_redisplay]` "limited" keeps it so unless
-the payer agrees to keep it on file (the sandbox's page asks; see gateway/sandbox/
-resources/checkout_sessions.py).
+`allowed_payment_method_types` is sent), the page lives 30 minutes to 24 hours measured by
+Stripe's clock (so `expires_at` is computed from Stripe's time, `stripe_time`, never the
+terminal's), custom text is at most 1200 characters. A card saved in setup mode would be
+redisplayable ("always") by default; `payment_method_data[allow_redisplay]` "limited" is
+set on the card at confirmation and overrides Checkout's choice, so the card is never
+offered again on its own. Stripe's setup-mode page cannot ask whether to keep the card
+(it has no such box, and `custom_fields` are not available in setup mode:
+docs.stripe.com/payments/checkout/custom-fields): the terminal asks once the card is
+saved, and Paydesk marks the card "always" only if the payer agreed and the payment
+succeeded (billing.saved_cards).
 """
 
 from __future__ import annotations
 
+import email.utils
+import logging
 import time
 from collections.abc import Mapping
+from typing import Any
 
+import stripe
+from stripe.params import CustomerRetrieveParams
 from stripe.params.checkout import (
     SessionCreateParams,
     SessionExpireParams,
@@ -25,6 +35,7 @@ from stripe.params.checkout import (
 from gateway.stripe_calls import StripeCalls
 from gateway.values import HostedSetup
 
+log = logging.getLogger(__name__)
 MIN_LIFETIME = 30 * 60
 MAX_LIFETIME = 24 * 3600
 # The request takes a moment to reach Stripe, which measures the 30 minutes from then.
@@ -34,8 +45,20 @@ TEXT_LIMIT = 1200
 _EXPAND = ["setup_intent.payment_method"]
 
 
+def stripe_date(headers: Mapping[str, str] | None) -> int | None:
+    """The Unix time of a response's HTTP `Date` header (whole seconds), or None."""
+    value = next((v for k, v in (headers or {}).items() if k.lower() == "date"), None)
+    if not value:
+        return None
+    try:
+        return int(email.utils.parsedate_to_datetime(value).timestamp())
+    except (TypeError, ValueError):
+        return None
+
+
 def card_setup_expiry(seconds: int, now: float | None = None) -> int:
-    """The `expires_at` of a page usable for `seconds` from `now` (default: this moment):
+    """The `expires_at` of a page usable for `seconds` from `now` (Stripe's time,
+    `HostedSetupOperations.stripe_time`; default: this machine's clock):
     31 minutes to 24 hours (Stripe: 30 minutes to 24 hours, measured when the request
     arrives). Store it with the idempotency key: a retry must send the same time.
     ValueError outside that range."""
@@ -46,6 +69,26 @@ def card_setup_expiry(seconds: int, now: float | None = None) -> int:
 
 class HostedSetupOperations(StripeCalls):
     """Hosted card pages: start one, read how it went, close it early."""
+
+    def stripe_time(self, customer_id: str) -> int:
+        """Stripe's clock now (Unix seconds): the `Date` of Stripe's answer to a read of the
+        customer a page is for (every Stripe answer is dated by Stripe's clock). A page's
+        `expires_at` is measured by it, as Stripe measures it, whatever this machine's
+        clock says. This machine's clock only if the answer carries no date."""
+        answers: list[stripe.StripeObject] = []
+
+        def read() -> stripe.StripeObject:
+            params: CustomerRetrieveParams = {}
+            answers.append(self._v1.customers.retrieve(customer_id, params=params))
+            return answers[-1]
+
+        self._call(read)
+        response: Any = answers[-1].last_response if answers else None
+        found = stripe_date(getattr(response, "headers", None))
+        if found is None:
+            log.warning("Stripe's answer carried no Date: the page's time is this machine's")
+            return int(time.time())
+        return found
 
     def start_card_setup(self, *, customer_id: str, currency: str, idempotency_key: str,
                          expires_at: int | None = None, custom_text: str | None = None,

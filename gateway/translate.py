@@ -71,6 +71,11 @@ def translate(exc: stripe.StripeError) -> GatewayError:
                             decline_code=decline_code, payment_intent_id=pi_id)
     if isinstance(exc, stripe.RateLimitError):
         return OutcomeUnknown(UNKNOWN)
+    if isinstance(exc, stripe.IdempotencyError) and (
+            exc.http_status == 409 or exc.code == "idempotency_key_in_use"):
+        # Another request under the same key is still running (409): it may be making the
+        # payment right now, so its outcome is unknown, never a refusal.
+        return OutcomeUnknown(UNKNOWN)
     if isinstance(exc, stripe.IdempotencyError):
         # Same key, other parameters: a bug in the caller, never a payment outcome.
         return InvalidRequest(exc.user_message or str(exc), code="idempotency_error")

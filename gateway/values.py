@@ -59,6 +59,8 @@ class PaymentIntentInfo:
     # A bank debit's mandate (read from an expanded `latest_charge`) and why it failed.
     mandate: str | None = None
     failure: BankDebitFailure | None = None
+    # requires_action for microdeposits: what was sent, "descriptor_code" or "amounts".
+    microdeposit_type: str | None = None
 
     @classmethod
     def from_stripe(cls, pi: dict[str, Any]) -> PaymentIntentInfo:
@@ -79,6 +81,8 @@ class PaymentIntentInfo:
             created=int(pi.get("created") or 0),
             mandate=_mandate_of(charge),
             failure=BankDebitFailure.from_error(error) if error and _is_bank(pi) else None,
+            microdeposit_type=((pi.get("next_action") or {}).get("verify_with_microdeposits")
+                               or {}).get("microdeposit_type"),
         )
 
 
@@ -124,11 +128,32 @@ class NoReusableCard:
 
 
 @dataclass(frozen=True)
+class SetupDecline:
+    """Why the last card tried on a hosted page was refused (its SetupIntent's
+    `last_setup_error`): Stripe's codes and message, and the card's brand and last four
+    digits, never more."""
+
+    code: str | None
+    decline_code: str | None
+    message: str | None
+    brand: str
+    last4: str
+
+    @classmethod
+    def from_stripe(cls, error: dict[str, Any]) -> SetupDecline:
+        pm = error.get("payment_method")
+        card = (pm.get("card") or {}) if isinstance(pm, dict) else {}
+        return cls(error.get("code"), error.get("decline_code"), error.get("message"),
+                   card.get("brand") or "", card.get("last4") or "")
+
+
+@dataclass(frozen=True)
 class HostedSetup:
     """A hosted card page (a Stripe Checkout Session in setup mode) the payer opens on their
     own phone. `url` is the page (None once it is complete or expired: Stripe clears it);
     nothing here is secret. `status`: "open", "complete" or "expired"; `card` is the card
-    the payer saved, once complete."""
+    the payer saved, once complete; `declined`, while it is open, why the last card tried
+    on it was refused (read from the session's expanded SetupIntent)."""
 
     session_id: str
     url: str | None
@@ -136,18 +161,22 @@ class HostedSetup:
     status: str
     customer: str | None = None
     card: CardInfo | None = None
+    declined: SetupDecline | None = None
 
     @classmethod
     def from_stripe(cls, session: dict[str, Any]) -> HostedSetup:
         seti = session.get("setup_intent")
         pm = seti.get("payment_method") if isinstance(seti, dict) else None
+        error = seti.get("last_setup_error") if isinstance(seti, dict) else None
         customer = session.get("customer")
         complete = session["status"] == "complete"
         return cls(session["id"], session.get("url"), int(session["expires_at"]),
                    session["status"],
                    customer=customer if isinstance(customer, str) else None,
                    card=CardInfo.from_stripe(pm) if complete and isinstance(pm, dict)
-                   else None)
+                   else None,
+                   declined=SetupDecline.from_stripe(error)
+                   if session["status"] == "open" and isinstance(error, dict) else None)
 
 
 @dataclass(frozen=True)

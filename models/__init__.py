@@ -1,39 +1,27 @@
-"""Paydesk's data: peewee models, the database binding, migrations, money."""
+"""Paydesk's data: peewee models, the database binding, migrations, money.
 
-from models.bank_debits import BankAuthorization, BankMandate
-from models.cards import CardConsent, CardRemoval
-from models.db import (
-    BaseModel,
-    bind,
-    database,
-    for_update,
-    is_postgres,
-    open_database,
-    write_transaction,
-)
-from models.events import Dispute, StripeEvent, StripeEventCursor, StripeEventFailure
-from models.firm import Case, Client, Firm, PortalAccount, Staff, utcnow
-from models.invoices import Invoice, InvoiceLine, InvoiceShare, PaymentPlan, PlanInstalment
-from models.payments import Checkout, InvoicePayment, Refund
-from models.phone_entries import PhoneEntry, PhoneEntryInvoice
-from models.records import AppendOnlyError, AuditEntry, OutboundEmail
-from models.security import SignInGuard
+The names below live in `models.all_models` and are loaded when the first of them is read:
+the first screen reads the demo's sign-ins (`models.demo_sign_ins`) without loading peewee.
+Reading any name loads every model, as importing this package did before, so every
+backref between models exists whoever asks first. New models go in `models.all_models`.
+"""
 
-ALL_MODELS = [
-    Firm, Client, PortalAccount, Case, Staff,
-    Invoice, InvoiceLine, InvoiceShare, PaymentPlan, PlanInstalment,
-    Checkout, InvoicePayment, Refund,
-    AuditEntry, OutboundEmail, CardConsent, CardRemoval, SignInGuard,
-    StripeEvent, StripeEventCursor, StripeEventFailure, Dispute, PhoneEntry, PhoneEntryInvoice,
-    BankAuthorization, BankMandate,
-]
+from __future__ import annotations
 
-__all__ = [
-    "ALL_MODELS", "AppendOnlyError", "AuditEntry", "BankAuthorization", "BankMandate", "BaseModel", "CardConsent", "CardRemoval",
-    "Case", "Checkout",
-    "Client", "Dispute", "StripeEvent", "StripeEventCursor", "StripeEventFailure", "Firm", "Invoice", "InvoiceLine", "InvoicePayment", "InvoiceShare",
-    "OutboundEmail", "PaymentPlan", "PhoneEntry", "PhoneEntryInvoice", "PlanInstalment", "PortalAccount", "Refund", "Staff",
-    "SignInGuard",
-    "bind", "database", "for_update", "is_postgres", "open_database", "utcnow",
-    "write_transaction",
-]
+import importlib
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from models.all_models import *  # noqa: F403
+    from models.all_models import __all__  # noqa: F401
+
+
+def __getattr__(name: str) -> object:
+    if name.startswith("__"):
+        raise AttributeError(name)
+    all_models = importlib.import_module("models.all_models")
+    names = all_models.__all__
+    globals().update({key: getattr(all_models, key) for key in names})
+    if name in names:
+        return getattr(all_models, name)
+    raise AttributeError(f"module 'models' has no attribute {name!r}")

@@ -58,3 +58,34 @@ class BankMandate(_AppendOnly):
     stripe_mandate_id = pw.CharField(max_length=64, unique=True)
     bank_name = pw.CharField(max_length=100, default="")
     recorded_at = pw.DateTimeField(default=utcnow)
+
+
+# waiting: the payer has yet to type the microdeposit's code; verified; failed (out of
+# tries, or its debit refused); expired (Stripe gave up after 10 days: holds released).
+VERIFICATION_STATUSES = ("waiting", "verified", "failed", "expired")
+# What Stripe sent to the account: one deposit whose statement line carries a code (SM and
+# four more), or two small deposits whose amounts the payer reads.
+MICRODEPOSIT_TYPES = ("descriptor_code", "amounts")
+
+
+class BankVerification(BaseModel):
+    """A bank checkout waiting for its account's microdeposit (migration 0012): kept so
+    that the payer can type the code on a later visit. Its waiting debit is
+    `stripe_payment_intent_id`; the checkout's other debits wait on it. Never the code."""
+
+    checkout = pw.ForeignKeyField(Checkout, unique=True, backref="bank_verifications",
+                                  on_delete="RESTRICT")
+    client = pw.ForeignKeyField(Client, backref="bank_verifications", on_delete="RESTRICT")
+    stripe_payment_intent_id = pw.CharField(max_length=64)
+    microdeposit_type = pw.CharField(max_length=16, default="descriptor_code", constraints=[
+        pw.Check("microdeposit_type IN "
+                 f"({', '.join(repr(t) for t in MICRODEPOSIT_TYPES)})")])
+    status = pw.CharField(max_length=10, default="waiting", constraints=[
+        pw.Check(f"status IN ({', '.join(repr(s) for s in VERIFICATION_STATUSES)})")])
+    attempts_left = pw.IntegerField(null=True)
+    requested_at = pw.DateTimeField(default=utcnow)
+    expires_at = pw.DateTimeField()
+    updated_at = pw.DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("client", "status"), False),)

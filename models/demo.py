@@ -12,20 +12,17 @@ from dataclasses import dataclass
 
 from models.db import database
 from models.demo_bank import seed_bank_debits
+from models.demo_sign_ins import DANA_EMAIL, DANA_PASSWORD, DEMO_STAFF, FIRM_NAME
 from models.firm import Case, Client, Firm, PortalAccount, Staff
 from models.invoices import Invoice, InvoiceLine, InvoiceShare, PaymentPlan, PlanInstalment
 from models.payments import Checkout, InvoicePayment
 from models.records import AuditEntry
 from models.security import hash_payment_code
 
-FIRM_NAME = "Harbor & Vale LLP"
 FIRM_TIME_ZONE = "America/New_York"
 FIRM_ADDRESS = "200 Harbor Street, Suite 410\nPortland, ME 04101"
 FIRM_PHONE = "(207) 555-0142"
 FIRM_EMAIL = "billing@harborvale.example"
-DEMO_STAFF = (("Front Desk", "front_desk", "2468"), ("Avery Admin", "admin", "1357"))
-DANA_EMAIL = "dana.whitfield@example.com"
-DANA_PASSWORD = "demo-dana"  # noqa: S105 - the published demo sign-in
 # The demo's PINs and passwords, hashed once with models.security's parameters: seeding hashes
 # nothing, so a first `paydesk demo` is not held up by a dozen argon2 hashes. (tests/models
 # checks that each still verifies its secret with today's parameters.)

@@ -53,7 +53,7 @@ def seed_bank_debits(firm, base_date: dt.date) -> None:
             method="bank_debit", status=status, currency=firm.currency, total_minor=total,
             terminal="demo-seed", created_at=SEEDED_AT, updated_at=SEEDED_AT,
             payment_method_id=f"pm_demo_bank_{n}", payment_method_type="us_bank_account",
-            failure_message=reason)
+            card_brand="Stripe Test Bank", card_last4="6789", failure_message=reason)
         InvoicePayment.create(
             checkout=checkout, invoice=invoice, amount_minor=total, status=status,
             stripe_payment_intent_id=f"pi_demo_bank_{n}", failure_code=code,

@@ -39,6 +39,8 @@ class PhoneEntry(BaseModel):
     stripe_expires_at = pw.BigIntegerField()
     session_id = pw.CharField(max_length=255, null=True, unique=True)
     url = pw.CharField(max_length=2000, null=True)
+    # The short link's code (migration 0013), when the firm runs a link server.
+    short_code = pw.CharField(max_length=16, null=True, unique=True)
     status = pw.CharField(max_length=10, default="pending",
                           constraints=[_one_of("status", PHONE_ENTRY_STATUSES)])
     created_at = pw.DateTimeField(default=utcnow)

@@ -10,14 +10,11 @@ the welcome screen, after a countdown that any key stops.
 from __future__ import annotations
 
 import datetime as dt
-import gc
 import math
-import threading
 import time
 from collections.abc import Callable
-from contextlib import suppress
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol
 
 from textual import events, on, work
 from textual.app import App
@@ -26,18 +23,18 @@ from textual.message import Message
 from textual.screen import ModalScreen, Screen
 from textual.worker import Worker, WorkerState
 
-from billing.desk_api import DeskApi
 from billing.errors import BillingError
 from billing.startup_gate import stripe_unreachable
-from billing.values import FirmInfo, StaffSession
 from gateway.errors import GatewayError
-from models.money import MoneyError
+from tui.app_startup import AfterFirstScreen
 from tui.demo_hints import DemoHints
 from tui.demo_hints import demo_hints as build_demo_hints
 from tui.screens import PaydeskModal, PaydeskScreen
 from tui.widgets import TestModeBanner
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # names only: the first screen is drawn before the database layer loads
+    from billing.desk_api import DeskApi
+    from billing.values_firm import FirmInfo, StaffSession
     from tui.flow import PaymentFlow
     from tui.flow_values import FlowStep
 
@@ -53,7 +50,8 @@ class AppServices(Protocol):
     def close(self) -> None: ...
 
     # Optional: `finish_start() -> str | None`, start-up's rest (Stripe, reconciling), run
-    # once the first screen is drawn; it returns why Stripe could not be set up, or None.
+    # once the first screen is drawn; it returns why Stripe could not be set up, or None
+    # (or billing.services_later.DatabaseNotOpened: tui.app_startup).
 
 # Activity that keeps a kiosk session alive. Mouse moves alone do not: a mouse resting on
 # a shelf must not keep someone's invoices on screen.
@@ -92,7 +90,10 @@ class PaydeskApp(App[None]):
 
     @dataclass
     class StartupFailed(Message):
-        reason: str  # why Stripe could not be set up (billing.services.stripe_setup_failure)
+        # Why, in words: why Stripe could not be set up (billing.services.stripe_setup_failure)
+        # or, with kind "database", why the database could not be opened.
+        reason: str
+        kind: Literal["stripe", "database"] = "stripe"
 
     def __init__(
         self,
@@ -144,13 +145,9 @@ class PaydeskApp(App[None]):
         self.idle_clock = idle_clock or time.monotonic
         self._last_activity = self.idle_clock()
         self._flow: PaymentFlow | None = None
-        # Stripe's events (refunds made elsewhere, disputes, settled debits), read now and
-        # then once start-up has finished (billing.event_sync); only where the app owns
-        # its services. The lock and `_stopped`: none is started once the app has stopped.
-        self._event_poller = None
-        self._poller_lock = threading.Lock()
-        self._stopped = False
-        # Why start-up could not set up Stripe (None: it could, or has not yet finished).
+        # Start-up's rest, once the first screen is drawn, and the event poller it starts.
+        self._after_first_screen = AfterFirstScreen(self)
+        # Why start-up failed (None: it did not, or has not yet finished).
         self.startup_failure: str | None = None
 
     @property
@@ -205,7 +202,8 @@ class PaydeskApp(App[None]):
         if self.firm is None:
             self._load_firm()
         else:
-            self._start()
+            # After Textual's start-up batch: a screen pushed during it is drawn twice.
+            self.call_later(self._start)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="firm")
     def _load_firm(self) -> None:
@@ -228,45 +226,14 @@ class PaydeskApp(App[None]):
             self.push_screen(WelcomeScreen())
         # Stripe, the sandbox and start-up reconciliation wait for the first screen;
         # payments wait for them (billing.startup_gate).
-        self.screen.call_after_refresh(self._finish_start)
-
-    def _finish_start(self) -> None:
-        if not gc.isenabled():
-            # The command line held garbage collection back until now (tui.commands.apps):
-            # what start-up made stays, so it is set aside where collections never scan it.
-            gc.freeze()
-            gc.enable()
-        finish = getattr(self.services, "finish_start", None)
-        if callable(finish):
-            # A daemon thread, not a worker: asyncio.run waits for the default executor's
-            # threads (workers') when the app stops, and start-up can take minutes with
-            # Stripe unreachable. Started a turn later, as a worker was: after the frame.
-            self.call_later(threading.Thread(target=self._run_finish_start, args=(finish,),
-                                             name="paydesk-start-up", daemon=True).start)
-
-    def _run_finish_start(self, finish: Callable[[], str | None]) -> None:
-        try:
-            reason = finish()
-        except Exception as exc:  # noqa: BLE001 - said in words, like a failed worker
-            self.log.error(f"start-up failed: {type(exc).__name__}")
-            reason = "Paydesk could not finish starting. `paydesk doctor` checks the set-up."
-        if reason is not None:
-            with suppress(RuntimeError):  # the app's loop has closed: it stopped meanwhile
-                self.post_message(self.StartupFailed(reason))
-            return
-        with self._poller_lock:
-            if (self._stopped or not self.owns_services
-                    or getattr(self.services, "settings", None) is None):
-                return
-            from billing.event_sync import start_event_poller
-
-            self._event_poller = start_event_poller(self.services)
+        self.screen.call_after_refresh(self._after_first_screen.begin)
 
     @on(StartupFailed)
     def _startup_failed(self, message: StartupFailed) -> None:
         self.startup_failure = message.reason
-        if self.is_kiosk:
-            # No one at a kiosk could act on a notice: it stops (tui.commands.apps says why).
+        if message.kind == "database" or self.is_kiosk:
+            # Nothing works without the database, in any mode; no one at a kiosk could act
+            # on a notice. The app stops, and `paydesk` says why (tui.commands.apps).
             self.exit(return_code=1)
             return
         self.notify(f"{stripe_unreachable(message.reason)} Payments and refunds cannot be "
@@ -322,6 +289,8 @@ class PaydeskApp(App[None]):
         if event.state != WorkerState.ERROR:
             return
         error = event.worker.error
+        from models.money import MoneyError  # loaded by then: the desk works in Money
+
         if isinstance(error, BillingError | GatewayError):
             # A gateway error that no screen put in its own words still reads as a sentence.
             self.notify(error.message, severity="error", markup=False)
@@ -391,10 +360,6 @@ class PaydeskApp(App[None]):
         try:
             return await super().run_async(*args, **kwargs)
         finally:
-            with self._poller_lock:
-                self._stopped = True
-                poller, self._event_poller = self._event_poller, None
-            if poller is not None:
-                poller.stop()
+            self._after_first_screen.stop()
             if self.owns_services and self.services is not None:
                 self.services.close()

@@ -17,7 +17,8 @@ from gateway.errors import GatewayError
 
 # Modules under tui.commands that add sub-commands; a missing one is skipped so that the
 # command line works while a group is being built.
-COMMAND_MODULES = ("db", "sandbox", "money_ops", "outbox", "apps", "serve", "doctor", "events")
+COMMAND_MODULES = ("db", "sandbox", "money_ops", "outbox", "apps", "serve", "doctor", "events",
+                   "links")
 # The sub-commands each module adds: a command line naming one loads only its module (the
 # others import the Stripe SDK, the PDF library and the sandbox, which `paydesk demo` must
 # not wait for). Help, and anything not listed, loads them all.
@@ -30,6 +31,7 @@ COMMANDS = {
     "serve-ssh": "serve", "serve-web": "serve",
     "doctor": "doctor",
     "events": "events", "serve-webhooks": "events",
+    "serve-links": "links",
 }
 # Global options followed by a value (the command word is the first word after them).
 _VALUE_OPTIONS = ("--config", "--db", "--stripe-api-base")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from models.demo import DANA_EMAIL, DANA_PASSWORD, DEMO_STAFF
+from models.demo_sign_ins import DANA_EMAIL, DANA_PASSWORD, DEMO_STAFF
 
 DEMO_CODE = "LINK-1013"
 

@@ -134,7 +134,8 @@ class PaymentFlow:
 
                 self.app.switch_screen(BankPayingScreen(payer, selection, entry, context))
 
-        self.app.push_screen(BankAuthorizationScreen(payer, selection, entry.last4), answered)
+        self.app.push_screen(BankAuthorizationScreen(payer, selection, entry.last4,
+                                                     holder=entry.holder_name), answered)
 
     def bank_answered(self, payer: Payer, selection: Selection, outcome: object) -> None:
         """The microdeposit's code asked for, or the debits' result (pending, or failed)."""

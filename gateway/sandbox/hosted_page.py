@@ -1,8 +1,8 @@
 """The sandbox's hosted card page: what Stripe Checkout shows at a setup-mode session's `url`.
 
 Plain HTML with one form and no JavaScript, so it works in any phone browser. GET shows
-the form (card number, expiry, CVC, ZIP, an unticked "keep this card on file" box, the
-session's custom text); POST sets the card up (resources/checkout_sessions.py). A decline
+the form (card number, expiry, CVC, ZIP, the session's custom text; no "keep this card
+on file" box: Stripe's setup-mode page has none); POST sets the card up (resources/checkout_sessions.py). A decline
 shows Stripe's message and leaves the session open; a complete or expired session's page
 says so and accepts nothing. The card number goes nowhere but here: it is never echoed
 back into the page, logged, or kept (the PaymentMethod keeps the last four digits).
@@ -32,9 +32,6 @@ HEADERS = {
     "Referrer-Policy": "no-referrer",
     "X-Content-Type-Options": "nosniff",
 }
-KEEP_EXPLAINED = ("Keep this card on file: it will be offered again for later payments, "
-                  "until you ask for it to be removed. Unticked, the card is used only for "
-                  "the payments this page was opened for.")
 _STYLE = ("body{font-family:system-ui,sans-serif;max-width:28rem;margin:1.5rem auto;"
           "padding:0 1rem;color:#1a1a1a}label{display:block;margin:.8rem 0 .2rem}"
           "input[type=text]{width:100%;padding:.5rem;font-size:1.1rem;box-sizing:border-box}"
@@ -101,8 +98,7 @@ def _submit(state: State, session: dict[str, Any], fields: dict[str, str],
         pm = payment_methods.create(state, card)
     except ApiError as refused:
         return 402, _form(session, refused.message), headers
-    outcome = checkout_sessions.submit_card(state, session, pm,
-                                            fields.get("keep_on_file") == "yes")
+    outcome = checkout_sessions.submit_card(state, session, pm)
     if outcome == checkout_sessions.AUTHENTICATE:
         return 200, _challenge(session), headers
     if isinstance(outcome, ApiError):
@@ -192,8 +188,7 @@ def _form(session: dict[str, Any], error: str | None = None) -> str:
         'inputmode="numeric" autocomplete="cc-csc" placeholder="123" required></div></div>'
         '<label for="postal_code">ZIP</label><input type="text" id="postal_code" '
         'name="postal_code" autocomplete="postal-code" required>'
-        '<label><input type="checkbox" id="keep_on_file" name="keep_on_file" value="yes"> '
-        f'{html.escape(KEEP_EXPLAINED)}</label>{terms}{_text(session, "submit")}'
+        f'{terms}{_text(session, "submit")}'
         '<button type="submit">Save card</button></form>'
         f'{_text(session, "after_submit")}')
     return _page("Save a card for later payments", content)

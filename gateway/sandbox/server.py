@@ -146,6 +146,12 @@ class _Handler(BaseHTTPRequestHandler):
     wbufsize = -1
     disable_nagle_algorithm = True
 
+    def date_time_string(self, timestamp: float | None = None) -> str:
+        # Every answer's `Date` is the sandbox clock's time, moved or not, as Stripe dates
+        # its answers by its own clock: a client learns Stripe's time from it.
+        return super().date_time_string(self.server.state.now() if timestamp is None
+                                        else timestamp)
+
     def do_GET(self) -> None:  # noqa: N802 - http.server's naming
         self._handle("GET")
 

@@ -85,6 +85,13 @@ def schedule(state: State, obj: dict[str, Any], start: int) -> None:
     _pending(state).add(obj["id"])
 
 
+def schedule_at(state: State, obj: dict[str, Any], at: int) -> None:
+    """`obj` is looked at again when the clock passes `at` (an unverified microdeposit's
+    deadline: bank_debits.finish_debit fails it then)."""
+    obj[SETTLES_AT] = at
+    _pending(state).add(obj["id"])
+
+
 def is_bank(charge: dict[str, Any]) -> bool:
     return (charge.get("payment_method_details") or {}).get("type") == BANK_TYPE
 

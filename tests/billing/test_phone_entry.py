@@ -16,7 +16,12 @@ import pytest
 from billing.config import ConfigError, load_settings
 from billing.desk import Desk
 from billing.errors import BillingError, NotAllowed
-from models import AuditEntry, Checkout, OutboundEmail, PhoneEntry, PhoneEntryInvoice
+from models import (
+    Checkout,
+    OutboundEmail,
+    PhoneEntry,
+    PhoneEntryInvoice,
+)
 from models.money import Money
 from tests.billing.conftest import TODAY, full_balances, invoice, settings_for
 
@@ -151,11 +156,74 @@ def test_an_expired_page_is_closed_at_stripe(desk, dana, sandbox, clock):
     assert post(link.url, VISA) != 200  # the payer can no longer save a card on it
 
 
-def test_a_declined_card_leaves_the_page_waiting(desk, dana, sandbox):
-    link = desk.start_phone_entry(dana, full_balances(THREE))
+def test_a_declined_card_leaves_the_page_waiting_and_says_why(desk, dana, sandbox):
+    before = checkouts()
+    amounts = full_balances(THREE)
+    link = desk.start_phone_entry(dana, amounts)
+    assert desk.phone_entry_status(dana, link.entry_id).declined == ""
     assert post(link.url, {**VISA, "number": "4000 0000 0000 0002"}) == 402
-    assert desk.phone_entry_status(dana, link.entry_id).status == "pending"
-    assert intents(sandbox) == []
+    status = desk.phone_entry_status(dana, link.entry_id)
+    assert status.status == "pending"
+    assert status.declined == (
+        "The card ending 0002 was declined on the phone. The card was declined. Please use "
+        "another card or call the card's issuer. Nothing was charged. You can try another "
+        "card on the same page.")
+    with pytest.raises(BillingError, match="No card has been saved"):
+        desk.pay_phone_entry(dana, link.entry_id, amounts)
+    assert intents(sandbox) == [] and checkouts() == before
+    # Another card on the same page: saved, and the decline is no longer said.
+    assert post(link.url, VISA) == 200
+    saved = desk.phone_entry_status(dana, link.entry_id)
+    assert saved.status == "saved" and saved.declined == ""
+    assert desk.pay_phone_entry(dana, link.entry_id, amounts).succeeded
+
+
+@pytest.mark.parametrize(("number", "reason"), [
+    ("4000000000009995", "The card was declined: the account does not have enough funds."),
+    ("4000000000000127", "The card's security code (CVC) is incorrect."),
+    ("4000000000000069", "The card has expired. Please use another card."),
+])
+def test_the_front_desk_is_told_why_in_paydesks_words(desk, dana, sandbox, number, reason):
+    staff = desk.sign_in_staff("Front Desk", "2468")
+    payer = desk.payer_for_client(staff, dana.client_id)
+    link = desk.start_phone_entry(payer, full_balances(THREE))
+    assert post(link.url, {**VISA, "number": number}) == 402
+    assert desk.phone_entry_status(payer, link.entry_id).declined == (
+        f"The card ending {number[-4:]} was declined on the phone. {reason} Nothing was "
+        "charged. The payer can try another card on the same page.")
+    assert number not in str(desk.phone_entry_status(payer, link.entry_id))
+
+
+def test_a_failed_bank_check_on_the_phone_is_said(desk, dana, sandbox):
+    link = desk.start_phone_entry(dana, full_balances(THREE))
+    assert post(link.url, {**VISA, "number": "4000002500003155"}) == 200  # the bank's check
+    assert desk.phone_entry_status(dana, link.entry_id).declined == ""
+    assert post(link.url, {"authenticate": "fail"}) == 402
+    assert desk.phone_entry_status(dana, link.entry_id).declined.startswith(
+        "The card ending 3155 was declined on the phone. The bank's check of the card "
+        "(3-D Secure) was not completed. Nothing was charged.")
+
+
+def test_a_page_opens_by_stripes_clock_when_it_is_ahead(desk, dana, sandbox, clock):
+    sandbox.advance_clock(35 * 60)  # Stripe's clock ahead of the terminal's
+    link = desk.start_phone_entry(dana, full_balances(THREE))
+    session = sandbox.objects("checkout.session")[0]
+    entry = PhoneEntry.get_by_id(link.entry_id)
+    assert entry.stripe_expires_at == session["expires_at"]
+    assert 31 * 60 - 5 <= session["expires_at"] - session["created"] <= 31 * 60
+    # Paydesk's link keeps its own 30 minutes, and Paydesk closes the page then.
+    assert link.expires_at == TODAY + dt.timedelta(minutes=30)
+    clock.now = link.expires_at
+    assert desk.phone_entry_status(dana, link.entry_id).status == "expired"
+    assert sandbox.objects("checkout.session")[0]["status"] == "expired"
+    assert post(link.url, VISA) != 200 and intents(sandbox) == []
+
+
+def test_stripes_page_closes_by_itself_a_minute_after_paydesks_link(desk, dana, sandbox):
+    link = desk.start_phone_entry(dana, full_balances(THREE))
+    sandbox.advance_clock(31 * 60)  # Paydesk is gone: nothing closes the page but Stripe
+    assert post(link.url, VISA) != 200
+    assert sandbox.objects("checkout.session")[0]["status"] == "expired"
 
 
 def test_a_canceled_page_takes_no_card(desk, dana, sandbox):
@@ -202,29 +270,6 @@ def test_the_link_lasts_as_long_as_the_setting_says(demo_db, gateway, sandbox, t
 def test_a_link_time_outside_a_day_is_refused(minutes):
     with pytest.raises(ConfigError, match="phone_link_minutes"):
         load_settings(None, environ={"PAYDESK_KIOSK_PHONE_LINK_MINUTES": minutes})
-
-
-def attached(sandbox, dana_customer: str) -> list[str]:
-    return [pm["id"] for pm in sandbox.objects("payment_method")
-            if pm["customer"] == dana_customer and pm["type"] == "card"]
-
-
-@pytest.mark.parametrize("keep", [False, True])
-def test_the_card_stays_on_file_only_when_the_payer_agreed_on_the_phone(desk, dana, sandbox,
-                                                                         keep):
-    amounts = full_balances(THREE)
-    link = desk.start_phone_entry(dana, amounts)
-    assert post(link.url, {**VISA, **({"keep_on_file": "yes"} if keep else {})}) == 200
-    assert desk.pay_phone_entry(dana, link.entry_id, amounts).succeeded
-    checkout = Checkout.get_by_id(PhoneEntry.get_by_id(link.entry_id).checkout_id)
-    customer = checkout.stripe_customer_id
-    assert checkout.card_on_file == ("kept" if keep else "released")
-    assert len(attached(sandbox, customer)) == (1 if keep else 0)
-    assert [c.label.startswith("Visa •••• 4242") for c in desk.saved_cards(dana)] == (
-        [True] if keep else [])
-    entry = AuditEntry.get(AuditEntry.subject == f"checkout:{checkout.id}",
-                           AuditEntry.result == checkout.card_on_file)
-    assert "entered on the phone" in entry.details
 
 
 class PaysMeanwhile:

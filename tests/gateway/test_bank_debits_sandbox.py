@@ -223,7 +223,7 @@ def test_state_file_keeps_a_debit_due(tmp_path: Path) -> None:
 
 def test_every_bank_request_is_typed(gateway: StripeGateway, customer_id: str,
                                      sandbox: Sandbox, stripe_contract: Recorder) -> None:
-    sandbox.configure_bank_debits(settlement_delay=DELAY)
+    sandbox.configure_bank_debits(settlement_delay=DELAY, microdeposit_type="amounts")
     pm = gateway.create_bank_account(routing=ROUTING, account=SUCCEEDS, holder_name="Ada",
                                      customer_id=customer_id, idempotency_key="ba-1")
     debit = gateway.start_bank_debit(amount=5000, currency="usd", customer=customer_id,

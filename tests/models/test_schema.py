@@ -29,7 +29,9 @@ def test_upgrade_creates_every_table_and_twice_is_a_no_op(database_url):
     assert upgrade(db) == ["0001_initial", "0002_guards", "0003_cards_on_file",
                            "0004_sign_in_guards", "0005_leases_and_customer_claims",
                            "0006_firm_contact_and_time_zone", "0007_lookup_indexes",
-                           "0008_stripe_events", "0009_phone_entries", "0010_bank_debits"]
+                           "0008_stripe_events", "0009_phone_entries", "0010_bank_debits",
+                           "0011_short_search_pieces", "0012_bank_verifications",
+                           "0013_phone_short_links"]
     with db.connection_context():
         tables = set(db.get_tables())
     assert {m._meta.table_name for m in ALL_MODELS} <= tables

@@ -115,6 +115,11 @@ class FakeDesk:
     def pending_bank_payments(self, payer: Payer) -> list:
         return []  # no bank debits in the stand-in firm
 
+    def bank_notes(self, payer: Payer):
+        from billing.bank_values import BankNotes
+
+        return BankNotes()
+
     def invoice_details(self, payer: Payer, invoice_id: int) -> InvoiceDetails:
         if not payer.may_see_details:
             raise NotAllowed("Sign in to see invoice details.")

@@ -127,6 +127,8 @@ async def test_the_kiosk_pays_with_a_card_entered_on_the_phone(services, sandbox
         await until(pilot, lambda: isinstance(app.screen, PhoneEntryScreen)
                     and bool(app.screen.url), "the card page")
         assert await asyncio.to_thread(post, app.screen.url, CARD) == 200
+        await until(pilot, lambda: app.screen.check_action("use_once", ()), "keep it?")
+        await pilot.press("n")  # not kept on file: this payment only
         await until(pilot, lambda: isinstance(app.screen, ResultScreen), "the result")
         assert app.screen.result.succeeded
         assert [t.invoice_number for t in app.screen.result.transactions] == list(PAID)
@@ -158,6 +160,8 @@ async def test_the_front_desk_offers_no_typed_card_and_the_phone_pays(services, 
         await until(pilot, lambda: isinstance(app.screen, PhoneEntryScreen)
                     and bool(app.screen.url), "the card page")
         assert await asyncio.to_thread(post, app.screen.url, CARD) == 200
+        await until(pilot, lambda: app.screen.check_action("use_once", ()), "keep it?")
+        await pilot.press("n")  # not kept on file: this payment only
         await until(pilot, lambda: isinstance(app.screen, ResultScreen), "the result")
         await settle(pilot)
         assert app.screen.result.succeeded

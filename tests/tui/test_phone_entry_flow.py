@@ -77,8 +77,9 @@ async def until(pilot, condition, what: str, tries: int = 200) -> None:
     raise AssertionError(f"never: {what} (on {pilot.app.screen})")
 
 
-async def to_phone_entry(pilot, app) -> PhoneEntryScreen:
-    """Dana ticks three invoices, chooses "On my phone", reviews and presses Pay."""
+async def to_phone_entry(pilot, app, shown: str = "#phone-qr") -> PhoneEntryScreen:
+    """Dana ticks three invoices, chooses "On my phone", reviews and presses Pay; returns
+    once the phone screen shows `shown` (the QR code)."""
     page = await dana_signs_in(pilot)
     for number in ("INV-1012", "INV-1021"):
         await go_to_row(pilot, page, number)
@@ -97,7 +98,7 @@ async def to_phone_entry(pilot, app) -> PhoneEntryScreen:
     app.flow.phone_poll_seconds = 0.05
     await pilot.press("f5")
     await until(pilot, lambda: isinstance(app.screen, PhoneEntryScreen)
-                and bool(app.screen.query("#phone-qr")), "the QR code")
+                and bool(app.screen.query(shown)), f"the phone screen's {shown}")
     return app.screen
 
 
@@ -105,7 +106,12 @@ def intents(services) -> list[dict]:
     return services.sandbox.objects("payment_intent")
 
 
-async def test_a_card_saved_on_the_phone_pays_three_invoices(services):
+KEEP_QUESTION = ("Your Visa •••• 4242 is saved. Keep this card on file for future payments? "
+                 "Press Y for yes, or N to use it for this payment only.")
+
+
+@pytest.mark.parametrize(("key", "on_file"), [("y", "kept"), ("n", "released")])
+async def test_a_card_saved_on_the_phone_pays_three_invoices(services, key, on_file):
     app = kiosk_app(services)
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await to_phone_entry(pilot, app)
@@ -120,6 +126,13 @@ async def test_a_card_saved_on_the_phone_pays_three_invoices(services):
         drawn = str(qr.render()).splitlines()
         assert decode(modules_from_text(drawn)) == [screen.url]
         assert await asyncio.to_thread(post, screen.url, CARD) == 200
+        # The page cannot ask whether to keep the card: the kiosk does, before paying.
+        state = screen.query_one("#phone-state", Static)
+        await until(pilot, lambda: "Keep this card on file" in str(state.render()),
+                    "the question whether to keep the card")
+        assert words(str(state.render())) == KEEP_QUESTION
+        assert intents(services) == []  # nothing is charged before the answer
+        await pilot.press(key)
         await until(pilot, lambda: isinstance(app.screen, ResultScreen), "the result")
         result = app.screen.result
         assert result.succeeded
@@ -128,13 +141,30 @@ async def test_a_card_saved_on_the_phone_pays_three_invoices(services):
     assert {pi["status"] for pi in intents(services)} == {"succeeded"}
     entry = PhoneEntry.get()
     assert entry.status == "used"
+    assert Checkout.get_by_id(entry.checkout_id).card_on_file == on_file
     captured = InvoicePayment.select().join(Checkout).where(
         (Checkout.id == entry.checkout_id) & (InvoicePayment.status == "captured"))
     assert sorted(p.invoice.number for p in captured) == list(PAID)
 
 
-async def test_a_declined_card_charges_nothing_and_the_screen_keeps_waiting(services,
-                                                                           monkeypatch):
+DECLINED_WORDS = ("The card ending 0002 was declined on the phone. The card was declined. "
+                  "Please use another card or call the card's issuer. Nothing was charged. "
+                  "You can try another card on the same page.")
+
+
+def words(text: str) -> str:
+    return " ".join(text.split())
+
+
+def info_column(text: str) -> str:
+    """The words of the column beside the QR code (from where "The card ending" starts),
+    line after line, as a person reads them on the screen."""
+    lines = text.splitlines()
+    start = next(line.index("The card ending") for line in lines if "The card ending" in line)
+    return words(" ".join(line[start:] for line in lines))
+
+
+async def test_a_declined_card_charges_nothing_and_the_screen_says_why(services, monkeypatch):
     looks = []
     real = services.desk.phone_entry_status
 
@@ -146,17 +176,69 @@ async def test_a_declined_card_charges_nothing_and_the_screen_keeps_waiting(serv
     app = kiosk_app(services)
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await to_phone_entry(pilot, app)
+        state = screen.query_one("#phone-state", Static)
+        assert "Waiting for the card" in str(state.render())
         declined = {**CARD, "number": "4000000000000002"}
-        assert await asyncio.to_thread(post, screen.url, declined) == 402  # shown on the phone
-        seen = len(looks)
+        assert await asyncio.to_thread(post, screen.url, declined) == 402  # said on the phone
+        await until(pilot, lambda: "declined on the phone" in str(state.render()),
+                    "the decline on the terminal")
+        assert words(str(state.render())) == DECLINED_WORDS
+        # Drawn whole at 80x24 (once the screen has repainted after the update).
+        await until(pilot, lambda: words(DECLINED_WORDS) in info_column(screen_text(app)),
+                    "the decline drawn whole in the info column")
+        assert state.has_class("-declined")
+        seen = len(looks)  # the terminal keeps watching the page, which is still open
         await until(pilot, lambda: len(looks) >= seen + 3, "more looks at the page")
-        assert {s.status for s in looks} == {"pending"}
-        assert app.screen is screen
-        assert "Waiting for the card" in str(screen.query_one("#phone-state", Static).render())
+        assert {s.status for s in looks[seen:]} == {"pending"}
+        assert app.screen is screen and bool(screen.query("#phone-qr"))
+        assert screen_text(app).count("INV-") == 3
+        assert intents(services) == []
+        # Another card on the same page: the terminal moves on and charges it.
+        assert await asyncio.to_thread(post, screen.url, CARD) == 200
+        await until(pilot, lambda: "Keep this card on file" in str(state.render()),
+                    "the question whether to keep the card")
+        assert not state.has_class("-declined")
+        await pilot.press("n")
+        await until(pilot, lambda: isinstance(app.screen, ResultScreen), "the result")
+        assert app.screen.result.succeeded
+    assert len(intents(services)) == 3
+    [used] = {pi["payment_method"] for pi in intents(services)}  # the second card, only
+    [card] = [pm for pm in services.sandbox.objects("payment_method") if pm["id"] == used]
+    assert card["card"]["last4"] == "4242"
+    assert PhoneEntry.get().status == "used"
+
+
+async def test_escape_instead_of_an_answer_charges_nothing_and_releases_the_card(services):
+    app = kiosk_app(services)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await to_phone_entry(pilot, app)
+        assert await asyncio.to_thread(post, screen.url, CARD) == 200
+        state = screen.query_one("#phone-state", Static)
+        await until(pilot, lambda: "Keep this card on file" in str(state.render()),
+                    "the question whether to keep the card")
+        await pilot.press("escape")
+        await until(pilot, lambda: isinstance(app.screen, ReviewScreen), "the review")
+        await until(pilot, lambda: not [pm for pm in services.sandbox.objects(
+            "payment_method") if pm["customer"]], "the card taken off the customer")
+    assert intents(services) == [] and PhoneEntry.get().status == "canceled"
+
+
+async def test_a_declined_card_then_escape_charges_nothing(services):
+    app = kiosk_app(services)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await to_phone_entry(pilot, app)
+        state = screen.query_one("#phone-state", Static)
+        funds = {**CARD, "number": "4000000000009995"}
+        assert await asyncio.to_thread(post, screen.url, funds) == 402
+        await until(pilot, lambda: "declined on the phone" in str(state.render()),
+                    "the decline on the terminal")
+        assert ("The card ending 9995 was declined on the phone. The card was declined: the "
+                "account does not have enough funds. Nothing was charged.") in \
+            words(str(state.render()))
         await pilot.press("escape")
         await until(pilot, lambda: isinstance(app.screen, ReviewScreen), "the review")
         await until(pilot, lambda: PhoneEntry.get().status == "canceled", "the page closed")
-    assert intents(services) == []
+    assert intents(services) == [] and PhoneEntry.get().checkout_id is None
     assert await asyncio.to_thread(post, screen.url, CARD) != 200  # closed: no card now
 
 
@@ -216,3 +298,29 @@ async def test_a_client_cannot_email_the_link_from_the_kiosk(services):
             await pilot.pause(0.05)
         assert "Email the link" not in screen_text(app)
     assert OutboundEmail.select().count() == 0
+
+
+async def test_at_the_front_desk_staff_confirm_the_payer_agreed(services):
+    desk = services.desk
+    staff = desk.sign_in_staff("Front Desk", "2468")
+    dana = desk.payer_for_client(staff, Client.get(Client.email == DANA_EMAIL).id)
+    selection = tuple(SelectedInvoice(i, i.balance) for i in desk.payable_invoices(dana)
+                      if i.number in PAID)
+    app = kiosk_app(services)
+    answers = []
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        app.push_screen(PhoneEntryScreen(dana, selection, poll_seconds=0.05), answers.append)
+        await until(pilot, lambda: bool(app.screen.query("#phone-qr")), "the QR code")
+        assert await asyncio.to_thread(post, app.screen.url, CARD) == 200
+        state = app.screen.query_one("#phone-state", Static)
+        await until(pilot, lambda: "payer agreed" in str(state.render()), "the staff's question")
+        assert ("The Visa •••• 4242 is saved. Y: the payer agreed to keep this card on file "
+                "for future payments. N: they did not (this payment only).") == words(
+            str(state.render()))
+        assert "Email the link" not in screen_text(app)
+        await pilot.press("y")
+        await until(pilot, lambda: bool(answers), "the screen's answer")
+    [saved] = answers
+    assert saved.card.kind == "phone" and saved.card.keep is True
+    assert intents(services) == []  # paid by the processing screen that follows

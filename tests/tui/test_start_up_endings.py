@@ -1,11 +1,13 @@
 """How start-up after the first screen ends, as the app sees it: quitting never waits for it
 (Stripe unreachable can make it take minutes); a Stripe set-up that fails is told at the
-desk at once, and stops a kiosk with the sentence `paydesk kiosk` used to stop with."""
+desk at once, and stops a kiosk with the sentence `paydesk kiosk` used to stop with; a
+database that cannot be opened stops every mode, saying so."""
 
 from __future__ import annotations
 
 import asyncio
 import os
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -16,6 +18,7 @@ import pytest
 from billing.config import Settings, StripeSettings
 from billing.errors import StripeUnavailable
 from billing.services import embedded_sandbox_state
+from billing.services_later import ServicesLater
 from tests.tui.fakes import FIRM, FakeDesk
 from tui.app import PaydeskApp
 from tui.factory import make_app
@@ -125,3 +128,66 @@ def test_paydesk_kiosk_says_why_it_cannot_start(demo_sqlite, sqlite_url, tmp_pat
     assert said.startswith("paydesk: cannot start: the built-in Stripe sandbox (used because "
                            "no Stripe key is set) could not start ("), run.stderr[-2000:]
     assert f"It keeps its state in {state}: if that file is damaged" in said
+
+
+def _database_not_opened() -> ServicesLater:
+    """Services built after the first screen whose database cannot be opened (`paydesk demo`
+    on a ready demo database that another program has locked meanwhile)."""
+
+    def build():
+        raise sqlite3.OperationalError("database is locked")
+
+    return ServicesLater(build)
+
+
+DATABASE_NOT_OPENED = ("the database could not be opened (OperationalError). "
+                       "`paydesk doctor` checks the set-up.")
+
+
+@pytest.mark.parametrize("mode", ["demo", "desk", "kiosk"])
+async def test_every_mode_stops_when_the_database_cannot_be_opened(mode):
+    """Nothing works without the database: no mode stays open answering "could not open
+    its database" to every action, and nothing blames Stripe."""
+    services = _database_not_opened()
+    app = PaydeskApp(services.desk, mode=mode, firm=FIRM, services=services,
+                     owns_services=True)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await _until(pilot, lambda: app.startup_failure is not None)
+        await _until(pilot, lambda: app.return_code is not None)
+    assert app.return_code == 1
+    assert app.startup_failure == DATABASE_NOT_OPENED
+    assert not app._notifications
+
+
+DEMO_WITHOUT_ITS_DATABASE = r"""
+import sqlite3, sys
+
+import billing.services
+from tui.cli import main
+from tui.commands.apps import prepare_demo_database
+
+prepare_demo_database(sys.argv[1], reset=False)  # ready: the first screen comes first
+
+
+def build_services(settings, **kwargs):
+    raise sqlite3.OperationalError("database is locked")
+
+
+billing.services.build_services = build_services
+sys.exit(main(["--db", sys.argv[1], "demo"]))
+"""
+
+
+def test_paydesk_demo_says_why_it_cannot_start_without_its_database(tmp_path):
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("PAYDESK_", "STRIPE_", "TEXTUAL"))}
+    env.update(HOME=str(tmp_path), PAYDESK_OUTBOX_DIR=str(tmp_path / "outbox"),
+               TEXTUAL_DRIVER="textual.drivers.headless_driver:HeadlessDriver")
+    run = subprocess.run([sys.executable, "-c", DEMO_WITHOUT_ITS_DATABASE,
+                          str(tmp_path / "demo.db")],
+                         cwd=ROOT, env=env, stdin=subprocess.DEVNULL, capture_output=True,
+                         text=True, timeout=2 * WAIT)
+    assert run.returncode == 1, run.stderr[-2000:]
+    said = run.stderr.strip().splitlines()[-1]
+    assert said == f"paydesk: cannot start: {DATABASE_NOT_OPENED}", run.stderr[-2000:]
+    assert "Stripe" not in run.stderr

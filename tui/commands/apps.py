@@ -14,8 +14,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from billing.config import Settings, StripeSettings, default_demo_database
+
+if TYPE_CHECKING:
+    from tui.app import PaydeskApp
 
 DEMO_APPS = {"welcome": "demo", "kiosk": "kiosk", "desk": "desk"}
 
@@ -73,9 +77,14 @@ def _build_and_run(settings: Settings, mode: str, **kwargs) -> int:
     except Exception as exc:  # noqa: BLE001 - the command line reports and stops
         print(f"paydesk: cannot start: {exc}", file=sys.stderr)
         return 1
+    return _run_app(app)
+
+
+def _run_app(app: PaydeskApp) -> int:
     app.run()
     if app.startup_failure is not None and app.return_code:
-        # A kiosk stops when Stripe cannot be set up, saying why as it did before.
+        # A kiosk stops when Stripe cannot be set up, and every mode when the database
+        # could not be opened after the first screen: either says why, as it did before.
         print(f"paydesk: cannot start: {app.startup_failure}", file=sys.stderr)
     return int(app.return_code or 0)
 
@@ -164,11 +173,43 @@ def _run_demo(args, settings: Settings) -> int:
         print(f"paydesk: {problem}", file=sys.stderr)
         return 1
     url = demo_database(args)
+    settings = demo_settings(settings, url)
+    app = demo_app_later(settings, DEMO_APPS[args.app]) if not args.reset else None
+    if app is not None:
+        return _run_app(app)
     load_database_library(url)
     prepare_demo_database(url, reset=args.reset)
-    # The demo always pays into the sandbox, whatever STRIPE_API_KEY says; an explicit
-    # --stripe-api-base (a sandbox run elsewhere) is kept.
+    return _run(settings, DEMO_APPS[args.app], demo_sign_ins=True, allow_quit=True)
+
+
+def demo_settings(settings: Settings, url: str) -> Settings:
+    """The demo's settings: its own database, and always the sandbox, whatever
+    STRIPE_API_KEY says (an explicit --stripe-api-base, a sandbox run elsewhere, is kept)."""
     base = settings.stripe.api_base
     stripe = StripeSettings(api_key="sk_test_paydesk_demo" if base else None, api_base=base)
-    settings = replace(settings, database_url=url, stripe=stripe)
-    return _run(settings, DEMO_APPS[args.app], demo_sign_ins=True, allow_quit=True)
+    return replace(settings, database_url=url, stripe=stripe)
+
+
+def demo_app_later(settings: Settings, mode: str) -> PaydeskApp | None:
+    """The demo's app drawn before the database layer is loaded, when its database is ready
+    as it is (models.demo_ready: nothing to upgrade or seed); None otherwise, and the caller
+    prepares the database first. Its welcome shows the firm read with sqlite3 alone; the
+    database, the Desk, Stripe and reconciliation follow on start-up's thread."""
+    from billing.values_firm import FirmInfo
+    from models.demo_ready import ready_demo_firm
+    from tui.factory import make_app_later
+
+    url = settings.database_url
+    row = ready_demo_firm(url.removeprefix("sqlite:///"))
+    if row is None:
+        return None
+
+    def build():
+        from billing.services import build_services
+
+        load_database_library(url)
+        return build_services(settings, start_later=True)
+
+    firm = FirmInfo(test_mode=settings.stripe.test_mode, **row)  # type: ignore[arg-type]
+    return make_app_later(settings, mode=mode, firm=firm, build=build, demo_sign_ins=True,
+                          allow_quit=True)

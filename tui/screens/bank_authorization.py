@@ -53,11 +53,15 @@ class BankAuthorizationScreen(PaydeskScreen[AuthorizationContext | None]):
     class TextLoaded(Message):
         text: str
 
-    def __init__(self, payer: Payer, selection: tuple[SelectedInvoice, ...], last4: str) -> None:
+    def __init__(self, payer: Payer, selection: tuple[SelectedInvoice, ...], last4: str,
+                 holder: str = "") -> None:
         super().__init__()
         self.payer = payer
         self.selection = selection
         self.last4 = last4
+        # The name typed on the bank-account tab: the holder is who authorizes (billing
+        # refuses a text that names someone else).
+        self.holder = holder
         # Staff take the authorization over the telephone; anyone else agrees on screen.
         self.kind = TEL if payer.kind == "staff" else WEB
         self.text = ""
@@ -69,9 +73,10 @@ class BankAuthorizationScreen(PaydeskScreen[AuthorizationContext | None]):
     def compose(self) -> ComposeResult:
         tel = self.kind == TEL
         yield ScreenTitle("Bank debit authorization" + (" (by telephone)" if tel else ""))
-        yield Static("Read this aloud to the client, word for word:" if tel else
-                     "Please read the whole authorization:", id="bank-auth-lead")
-        with VerticalScroll(id="bank-auth-scroll"):
+        with VerticalScroll(id="bank-auth-scroll") as scroll:
+            # The lead is the frame's title: at 80x24 a TEL script fits without scrolling.
+            scroll.border_title = ("Read this aloud to the client, word for word" if tel else
+                                   "Please read the whole authorization")
             yield Static("Loading…", id="bank-auth-text", markup=False)
         yield Checkbox(TEL_AGREE if tel else WEB_AGREE, False, id="bank-auth-agree",
                        compact=True)
@@ -92,7 +97,7 @@ class BankAuthorizationScreen(PaydeskScreen[AuthorizationContext | None]):
     def _load(self) -> None:
         amounts = {s.invoice.invoice_id: s.amount for s in self.selection}
         self.post_message(self.TextLoaded(self.app.desk.bank_authorization_text(
-            self.payer, amounts, self.kind, last4=self.last4)))
+            self.payer, amounts, self.kind, last4=self.last4, holder=self.holder)))
 
     @on(TextLoaded)
     def _text_loaded(self, message: TextLoaded) -> None:

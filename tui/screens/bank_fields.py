@@ -1,8 +1,9 @@
-"""The bank account's fields on the payment-method screen: the account number masked as it
-is typed (only the last four digits ever show), and the routing number's check.
+"""The bank account's fields on the payment-method screen: the routing and account numbers
+masked as they are typed (only their last four digits ever show), and the routing number's
+check.
 
-The account number lives only in its field until the screen takes it (`take_number`) to
-build the transient BankAccountEntry handed to the payment."""
+The numbers live only in their fields until the screen takes them (`take_number`) to build
+the transient BankAccountEntry handed to the payment."""
 
 from __future__ import annotations
 
@@ -31,20 +32,23 @@ def masked(digits: str) -> str:
     return MASK * max(len(digits) - 4, 0) + digits[-4:]
 
 
-class AccountNumberField(TextField):
-    """An account number typed digit by digit; the field shows bullets for all but the
-    last four, so the whole number is never on screen (nor in a screenshot of it)."""
+class MaskedDigitsField(TextField):
+    """Digits typed one by one; the field shows bullets for all but the last four, so the
+    whole number is never on screen (nor in a screenshot of it)."""
+
+    MAX_DIGITS = 17
 
     def __init__(self, **kwargs) -> None:
-        super().__init__(max_length=17, **kwargs)
+        super().__init__(max_length=self.MAX_DIGITS, **kwargs)
         self._digits = ""
 
     def replace(self, text: str, start: int, end: int) -> None:
         # Every edit of an Input comes here (typing, paste, backspace): the cursor stays at
-        # the end, digits are added, and a deletion takes off the last digit.
+        # the end, digits are added (separators a person types are dropped), and a
+        # deletion takes off the last digit.
         if text:
             added = "".join(ch for ch in text if ch.isdigit())
-            self._digits = (self._digits + added)[:17]
+            self._digits = (self._digits + added)[:self.MAX_DIGITS]
         elif end > start:
             self._digits = self._digits[:-1]
         super().replace(masked(self._digits), 0, len(self.value))
@@ -68,6 +72,17 @@ class AccountNumberField(TextField):
         self.value = ""
 
 
+class AccountNumberField(MaskedDigitsField):
+    """The account number: 4 to 17 digits."""
+
+
+class RoutingNumberField(MaskedDigitsField):
+    """The routing number: 9 digits, masked like the account's (only the last four show),
+    checked by its checksum as soon as all nine are typed."""
+
+    MAX_DIGITS = 9
+
+
 def bank_tab_fields(holder: str):
     """The fields of the "Bank account" tab (the payment-method screen composes them)."""
     from textual.containers import Horizontal
@@ -80,8 +95,7 @@ def bank_tab_fields(holder: str):
         yield TextField(holder, id="bank-holder", compact=True, max_length=80)
     with Horizontal(classes="method-row"):
         yield Label("Routing number", classes="method-label-bank")
-        yield TextField(id="bank-routing", compact=True, max_length=11,
-                        placeholder="9 digits")
+        yield RoutingNumberField(id="bank-routing", compact=True, placeholder="9 digits")
         yield Static("", id="bank-routing-ok")
     with Horizontal(classes="method-row"):
         yield Label("Account number", classes="method-label-bank")
@@ -109,7 +123,8 @@ def bank_entry(screen):
         screen.query_one(focus).focus()
 
     holder = screen.query_one("#bank-holder", Input).value.strip()
-    routing = "".join(screen.query_one("#bank-routing", Input).value.split()).replace("-", "")
+    routing_field = screen.query_one("#bank-routing", RoutingNumberField)
+    routing = routing_field.peek_digits()
     account = screen.query_one("#bank-account", AccountNumberField)
     if not holder:
         return refuse("Type the name of the account holder", "#bank-holder")
@@ -120,7 +135,8 @@ def bank_entry(screen):
         return refuse("An account number has 4 to 17 digits", "#bank-account")
     savings = screen.query_one("#bank-savings", RadioButton).value
     kind = "savings" if savings else "checking"
-    entry = BankAccountEntry(routing, account.take_number(), holder, account_type=kind)
+    entry = BankAccountEntry(routing_field.take_number(), account.take_number(), holder,
+                             account_type=kind)
     screen.query_one("#bank-error", Static).update("")
     label = f"{kind.capitalize()} account •••• {entry.last4}"
     return CardChoice(kind="bank", keyed=entry, label=label)

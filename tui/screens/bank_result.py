@@ -21,15 +21,16 @@ from tui.widgets import ScreenTitle, amount_cell
 PENDING = "bank payment pending"
 
 
-def status_text(line: BankDebitLine) -> Text:
-    """One debit's state in words: pending (held), failed (why), or not sent."""
+def status_text(line: BankDebitLine, *, why: bool = True) -> Text:
+    """One debit's state in words: pending (held), failed (why, unless `why` is False: the
+    table says it under itself, where a long reason is not cut), or not sent."""
     if line.status == "processing":
         return Text(PENDING, style="bold yellow")
     if line.status == "captured":
         return Text("paid", style="bold green")
     if line.status == "failed":
         text = Text("failed", style="bold red")
-        if line.message:
+        if line.message and why:
             text.append(f": {line.message}", style="red")
         return text
     if line.status == "waiting":
@@ -69,14 +70,24 @@ class BankResultScreen(PaydeskScreen):
         else:
             lead = "Nothing was debited."
         if failed:
-            lead += f" {len(failed)} failed: that invoice can be paid again, as shown below."
+            which = "that invoice" if len(failed) == 1 else "those invoices"
+            lead += f" {len(failed)} failed: {which} can be paid again, as said below."
         yield Static(Text(lead), id="bank-result-lead")
         yield DataTable(id="bank-result-table", cursor_type="none", zebra_stripes=True)
-        yield Static(Text(self.result.message), id="bank-result-message")
+        yield Static(Text(self._message()), id="bank-result-message")
         with Horizontal(id="bank-result-buttons"):
             yield Button("Back to invoices", id="bank-result-back", compact=True)
             yield Button("Done", id="bank-result-done", variant="primary", compact=True)
         yield Footer()
+
+    def _message(self) -> str:
+        """Billing's summary, and why each failed debit failed when it does not say so (the
+        table shows "failed" alone: a reason is longer than its column at 80 columns)."""
+        message = self.result.message
+        for line in self.result.failed:
+            if line.message and line.message not in message:
+                message += f" {line.invoice_number} was not debited: {line.message}."
+        return message.strip()
 
     def on_mount(self) -> None:
         table = self.query_one("#bank-result-table", DataTable)
@@ -85,7 +96,7 @@ class BankResultScreen(PaydeskScreen):
         table.add_column("Status", key="status")
         for line in self.result.debits:
             table.add_row(Text(line.invoice_number), amount_cell(line.amount, self.app.firm.locale),
-                          status_text(line), key=str(line.invoice_payment_id))
+                          status_text(line, why=False), key=str(line.invoice_payment_id))
         self.query_one("#bank-result-done", Button).focus()
 
     @on(Button.Pressed, "#bank-result-done")

@@ -26,6 +26,7 @@ STATUSES = (
     ("Any status", ""),
     ("Captured", "captured"),
     ("Recorded (offline)", "recorded"),
+    ("Bank payment pending", "processing"),
     ("Verifying", "verifying"),
     ("Declined", "declined"),
     ("Failed", "failed"),
@@ -60,6 +61,8 @@ def status_text(row: PaymentRow) -> str:
     if row.status in ("declined", "failed") and row.failure_code:
         # "declined (insufficient funds)": the processor's code, short enough for the column.
         return f"{row.status} ({row.failure_code.replace('_', ' ')})"
+    if row.method == "bank_debit" and row.status == "processing":
+        return "bank payment pending"  # held until it settles, in a few business days
     return row.status
 
 
@@ -236,7 +239,9 @@ class DeskPaymentsScreen(PaydeskScreen):
             lines.append("Disputed by the cardholder's bank: answer it in the Stripe Dashboard")
         if row.status in ("declined", "failed"):
             reason = row.failure_message or "no reason was given"
-            code = f" ({row.failure_code})" if row.failure_code else ""
+            # A bank's return reason already names its code ("ACH return R03").
+            code = (f" ({row.failure_code})"
+                    if row.failure_code and row.failure_code not in reason else "")
             lines.append(f"{row.status.capitalize()}: {reason}{code}")
         self.query_one("#desk-payments-detail", Static).update(Text("\n".join(lines)))
 

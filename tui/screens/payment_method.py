@@ -34,7 +34,7 @@ from gateway.cards import KeyedCard, check_number
 from gateway.errors import CardNumberInvalid, GatewayError
 from tui.flow_values import TEST_CARDS, CardChosen, FlowStep, SelectedInvoice, selection_line
 from tui.screens import PaydeskScreen
-from tui.screens.bank_fields import AccountNumberField, bank_entry, bank_tab_fields, routing_problem
+from tui.screens.bank_fields import MaskedDigitsField, bank_entry, bank_tab_fields, routing_problem
 from tui.widgets import CardNumberField, Checkbox, ScreenTitle, TextField, card_label
 
 
@@ -239,8 +239,8 @@ class PaymentMethodScreen(PaydeskScreen):
 
     @on(Input.Changed, "#bank-routing")
     def _routing_typed(self, event: Input.Changed) -> None:
-        # Checked on the spot once all nine digits are there.
-        digits = "".join(event.value.split()).replace("-", "")
+        # Checked on the spot once all nine digits are there (the field shows bullets).
+        digits = self.query_one("#bank-routing", MaskedDigitsField).peek_digits()
         problem = routing_problem(digits) if len(digits) >= 9 else ""
         self.query_one("#bank-routing-ok", Static).update(
             Text(problem or ("✓" if len(digits) == 9 else ""),
@@ -391,6 +391,6 @@ class PaymentMethodScreen(PaydeskScreen):
     def action_back(self) -> None:
         for number in self.query("#card-number").results(CardNumberField):
             number.clear_number()
-        for field in self.query("#bank-account").results(AccountNumberField):
+        for field in self.query("#bank-account, #bank-routing").results(MaskedDigitsField):
             field.clear_number()
         self.dismiss()

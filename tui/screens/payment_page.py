@@ -22,25 +22,21 @@ from textual.containers import Horizontal
 from textual.message import Message
 from textual.widgets import Button, DataTable, Footer, Input, Static
 
+from billing.bank_values import BankFailure, BankNotes, WaitingVerification
 from billing.values import BalanceChange, PayableInvoice, Payer
-from models.money import Money, format_amount_plain, format_money
 from tui.flow_values import FlowStep, InvoicesChosen, SelectedInvoice
-from tui.screens import PaydeskScreen
+from tui.screens.payment_bank import OFFER, later_visit, notes_text
+from tui.screens.payment_editing import PaymentRowsEditor
 from tui.screens.payment_rows import (
     HEADER_SORTS,
     SORT_ORDER,
     SORTS,
     PageRow,
-    amount_of_row,
     column_header,
     columns_for,
-    detail_lines,
     intro_text,
     merge_rows,
-    parse_row_amount,
-    pending_text,
     row_cells,
-    tick_cell,
 )
 from tui.widgets import AmountField, InvoiceTable, ScreenTitle
 
@@ -50,7 +46,7 @@ __all__ = ["PaymentPageScreen"]
 REFRESH_SECONDS = 20.0
 
 
-class PaymentPageScreen(PaydeskScreen):
+class PaymentPageScreen(PaymentRowsEditor):
     CSS_PATH = "payment_page.tcss"
     HELP = (
         "Tick the invoices to pay (space, or click a row) and set the amount of each: "
@@ -66,6 +62,10 @@ class PaymentPageScreen(PaydeskScreen):
         Binding("d", "details", "Details", id="payment.details"),
         Binding("s", "sort", "Sort", show=False, id="payment.sort"),
         Binding("c", "continue", "Continue", id="payment.continue"),
+        # A bank account waiting for its microdeposit code (a later visit): enter it. Not in
+        # the footer nor the help (no description): it does something only when the line
+        # above the table offers it ("press V"), beside its button.
+        Binding("v", "verify_bank", "", show=False, id="payment.verify_bank"),
         # From the amount field, back to the list; from the list, leave the page (a client
         # is asked first: SignOutScreen).
         Binding("escape", "back_to_list", "Back", show=False, id="payment.back_to_list"),
@@ -77,8 +77,9 @@ class PaymentPageScreen(PaydeskScreen):
     @dataclass
     class Loaded(Message):
         invoices: list[PayableInvoice]
-        # Bank debits still settling: held, so not payable; shown so nobody pays them twice.
-        pending: tuple = ()
+        # Bank debits still settling (held, so not payable; shown so nobody pays them
+        # twice), waiting for the account's code, or failed lately (billing BankNotes).
+        notes: BankNotes = BankNotes()
 
     def __init__(self, payer: Payer) -> None:
         super().__init__()
@@ -96,6 +97,10 @@ class PaymentPageScreen(PaydeskScreen):
         self._shown_once = False
         # What the engine reported when it refused a payment because balances changed.
         self._changes: dict[int, BalanceChange] = {}
+        # The payer's bank debits: failed lately, by invoice id (marked on their rows), and
+        # those waiting for the code from the bank statement (offered: V).
+        self._bank_failures: dict[int, BankFailure] = {}
+        self._waiting: tuple[WaitingVerification, ...] = ()
 
     # --- layout -------------------------------------------------------------------------
 
@@ -110,6 +115,7 @@ class PaymentPageScreen(PaydeskScreen):
         yield Static("Loading your invoices...", id="payment-intro")
         yield Static("", id="payment-changes")
         yield Static("", id="payment-bank-pending")
+        yield Button(OFFER, id="payment-bank-verify", compact=True)
         yield InvoiceTable(id="payment-table")
         yield Static("", id="payment-current")
         with Horizontal(id="payment-amount-row"):
@@ -186,20 +192,18 @@ class PaymentPageScreen(PaydeskScreen):
         desk = self.app.desk
         invoices = desk.payable_invoices(self.payer)
         # A code holder sees only the code's invoice, nothing else of the client.
-        pending = (() if self.payer.kind == "code"
-                   else tuple(desk.pending_bank_payments(self.payer)))
-        self.post_message(self.Loaded(invoices, pending))
+        # One query, whatever the number of debits (billing.bank_pending.bank_notes).
+        notes = BankNotes() if self.payer.kind == "code" else desk.bank_notes(self.payer)
+        self.post_message(self.Loaded(invoices, notes))
 
     @on(Loaded)
     def _loaded(self, message: Loaded) -> None:
         locale = self.firm.locale
-        pending = self.query_one("#payment-bank-pending", Static)
-        pending.update(pending_text(message.pending, locale))
-        pending.display = bool(message.pending)
+        failures_moved = self._show_bank_notes(message.notes)
         if self._loaded_once:
             same = {str(i.invoice_id): i for i in message.invoices} == {
                 k: r.invoice for k, r in self._rows.items()}
-            if same and not self._changes:
+            if same and not self._changes and not failures_moved:
                 return  # nothing moved: the list stays exactly as the payer left it
             self._read_field()  # what is in the amount field counts, even mid-change
             keep = self.query_one(InvoiceTable).current_key()
@@ -225,6 +229,56 @@ class PaymentPageScreen(PaydeskScreen):
         field = self.query_one("#payment-amount", Input)
         field.disabled = not self._rows
         self._show_current()
+
+    def _show_bank_notes(self, notes: BankNotes) -> bool:
+        """The bank debits' lines above the table and the offer to enter the code; True
+        when the failures marked on rows changed."""
+        box = self.query_one("#payment-bank-pending", Static)
+        box.update(notes_text(notes, self.firm.locale))
+        box.display = bool(notes.pending or notes.failed)
+        self._waiting = notes.waiting
+        self.query_one("#payment-bank-verify", Button).display = bool(notes.waiting)
+        failures = {f.invoice_id: f for f in notes.failed}
+        moved = failures.keys() != self._bank_failures.keys()
+        self._bank_failures = failures
+        return moved
+
+    def action_verify_bank(self) -> None:
+        """A later visit: the code from the bank statement; its debits start as they were
+        authorized. With several bank payments waiting, the one of the current row's
+        invoice (an invoice part-paid by bank debit stays on the list), else the payer
+        chooses (BankWaitingChoiceScreen)."""
+        if not self._waiting:
+            self.notify("No bank account is waiting for a code.", markup=False)
+            return
+        if len(self._waiting) == 1:
+            self._open_verify(self._waiting[0].checkout_id)
+            return
+        key = self.query_one(InvoiceTable).current_key()
+        row = self._rows.get(key) if key is not None else None
+        number = row.invoice.number if row is not None else None
+        mine = [w for w in self._waiting if number in {d.invoice_number for d in w.debits}]
+        if mine:
+            self._open_verify(mine[0].checkout_id)
+            return
+        from tui.screens.bank_waiting_choice import BankWaitingChoiceScreen
+
+        self.app.push_screen(BankWaitingChoiceScreen(self._waiting, self.firm.locale),
+                             self._open_verify)
+
+    def _open_verify(self, checkout_id: int | None) -> None:
+        chosen = next((w for w in self._waiting if w.checkout_id == checkout_id), None)
+        if chosen is None:
+            return  # Escape from the choice, or it stopped waiting meanwhile
+        from tui.screens.bank_verify import BankVerifyScreen
+
+        waiting, summary = later_visit(chosen, self.firm.locale)
+        self.app.push_screen(BankVerifyScreen(self.payer, (), waiting, summary=summary,
+                                              later=True))
+
+    @on(Button.Pressed, "#payment-bank-verify")
+    def _verify_pressed(self) -> None:
+        self.action_verify_bank()
 
     def _recount(self) -> None:
         ticked = [r.contribution() for r in self._rows.values()]
@@ -258,178 +312,20 @@ class PaymentPageScreen(PaydeskScreen):
         keys = [key for key, _ in sorted(self._rows.items(), key=lambda kv: order(kv[1]))]
         locale = self.firm.locale
 
+        failed = self._bank_failures
+        numbered = "number" in dict(self._columns)
+        at = [k for k, _ in self._columns].index("number") if numbered else -1
+
         def cells(key: str) -> list[Text]:
-            return row_cells(self._rows[key], locale, self._columns)
+            row = self._rows[key]
+            shown = row_cells(row, locale, self._columns)
+            if numbered and row.invoice.invoice_id in failed:
+                # Its bank payment failed: the line under the table says when and why.
+                shown[at] = Text(f"{row.invoice.number} !", style="bold red")
+            return shown
 
         self.query_one(InvoiceTable).fill(keys, cells, first=self.app.size.height,
                                           keep=keep if keep in self._rows else None)
-
-    def _refresh_row(self, key: str) -> None:
-        table = self.query_one(InvoiceTable)
-        if not table.has_row(key):
-            return  # not added yet: it shows the row as it is when it is added
-        row = self._rows[key]
-        # Wider when a typed text (a bad amount, shown as typed) needs it: never cut.
-        table.set_cells(key, {"tick": tick_cell(row),
-                              "amount": amount_of_row(row, self.firm.locale)})
-
-    # --- ticking ----------------------------------------------------------------------
-
-    def _change(self, key: str, **changes) -> None:
-        """Apply changes to one row, keeping the running count and total exact."""
-        row = self._rows[key]
-        before = row.contribution()
-        for name, value in changes.items():
-            setattr(row, name, value)
-        after = row.contribution()
-        self._ticked += after[0] - before[0]
-        self._total_minor += after[1] - before[1]
-        self._bad += after[2] - before[2]
-        self._refresh_row(key)
-
-    def _set_ticked(self, key: str, ticked: bool) -> None:
-        if ticked and self.single_invoice:
-            others = [k for k, r in self._rows.items() if r.ticked and k != key]
-            for other in others:
-                self._change(other, ticked=False)
-            if others:
-                self.notify(
-                    "One invoice per payment: "
-                    + ", ".join(self._rows[k].invoice.number for k in others)
-                    + " unticked.",
-                    markup=False,
-                )
-        self._change(key, ticked=ticked)
-        self._summary()
-
-    @on(InvoiceTable.Toggle)
-    def _toggle(self, message: InvoiceTable.Toggle) -> None:
-        self.query_one(InvoiceTable).hold_batches()
-        row = self._rows.get(message.row_key)
-        if row is not None:
-            self._set_ticked(message.row_key, not row.ticked)
-
-    def action_select_all(self) -> None:
-        if self.single_invoice:
-            self.notify("This payment takes one invoice only.", markup=False)
-            return
-        for key, row in self._rows.items():
-            if not row.ticked:
-                self._change(key, ticked=True)
-        self._summary()
-
-    def action_select_none(self) -> None:
-        for key, row in self._rows.items():
-            if row.ticked:
-                self._change(key, ticked=False)
-        self._summary()
-
-    def action_instalment(self) -> None:
-        """Set the highlighted invoice's amount to the instalment now due on its plan."""
-        key = self.query_one(InvoiceTable).current_key()
-        row = self._rows.get(key) if key else None
-        if row is None:
-            return
-        plan = row.invoice.instalment_due
-        if plan is None:
-            self.notify(f"{row.invoice.number} has no payment plan.", markup=False)
-            return
-        self._set_text(key, format_amount_plain(plan.amount, self.firm.locale))
-        if key == self._editing:
-            self.query_one(AmountField).load(key, self._rows[key].text)
-
-    # --- amounts ------------------------------------------------------------------------
-
-    def _set_text(self, key: str, text: str) -> None:
-        row = self._rows[key]
-        amount, error = parse_row_amount(row.invoice, text, self.firm.locale)
-        if not row.ticked:
-            self._set_ticked(key, True)
-        self._change(key, text=text, amount=amount, error=error)
-        self._summary()
-        if key == self._editing:
-            self._show_error(row)
-
-    @on(DataTable.RowHighlighted, "#payment-table")
-    def _highlighted(self, event: DataTable.RowHighlighted) -> None:
-        self._show_current()
-
-    def _show_current(self) -> None:
-        key = self.query_one(InvoiceTable).current_key()
-        row = self._rows.get(key) if key else None
-        self._editing = key
-        field = self.query_one(AmountField)
-        label = self.query_one("#payment-amount-label", Static)
-        current = self.query_one("#payment-current", Static)
-        if row is None:
-            field.load(None, "")
-            label.update("Amount")
-            current.update("")
-            return
-        inv = row.invoice
-        label.update(Text(f"Amount for {inv.number}"))
-        field.load(key, row.text)  # not the payer typing
-        self._show_error(row)
-        current.update(detail_lines(inv, self.firm.locale,
-                                    code_payer=self.payer.kind == "code"))
-
-    def _show_error(self, row: PageRow) -> None:
-        error = self.query_one("#payment-amount-error", Static)
-        if str(error.render()) != (row.error or ""):  # a new layout only when it changes
-            error.update(Text(row.error or ""))
-
-    def _amount_typed(self, key: str, text: str) -> None:
-        self.query_one(InvoiceTable).hold_batches()
-        # The invoice the text was typed for, even if the highlight has moved since.
-        row = self._rows.get(key)
-        if row is not None and row.text != text:
-            self._set_text(key, text)
-
-    def _read_field(self) -> None:
-        """Take what the amount field holds now, even if its last change is still on its
-        way here as a message: what is on screen is what gets paid."""
-        field = self.query_one(AmountField)
-        row = self._rows.get(field.key) if field.key is not None else None
-        if row is not None and row.text != field.value:
-            self._set_text(field.key, field.value)
-
-    @on(InvoiceTable.Edit)
-    def _edit(self, message: InvoiceTable.Edit) -> None:
-        field = self.query_one(AmountField)
-        self.set_focus(field)
-        field.select_all()
-
-    def action_back_to_list(self) -> None:
-        table = self.query_one(InvoiceTable)
-        if self.focused is not table:
-            table.focus()
-        elif self.payer.kind == "staff":
-            self.action_leave()  # back to the front desk, as the Back button
-        else:
-            from tui.screens.sign_out import SignOutScreen
-
-            self.app.push_screen(SignOutScreen(), callback=self._sign_out_answered)
-
-    def _sign_out_answered(self, sign_out: bool | None) -> None:
-        if sign_out:
-            self.action_leave()
-
-    # --- the footer line ------------------------------------------------------------------
-
-    def _summary(self) -> None:
-        total = format_money(Money(self._total_minor, self.firm.currency), self.firm.locale)
-        noun = "invoice" if self._ticked == 1 else "invoices"
-        text = Text(f"{self._ticked} {noun} ticked · total {total}", style="bold")
-        if self._bad:
-            text.append(
-                f"  ·  {self._bad} amount{'s' if self._bad != 1 else ''} to fix", style="red"
-            )
-        # One line whatever it says: no new layout for it.
-        self.query_one("#payment-summary", Static).update(text, layout=False)
-
-    def summary_text(self) -> str:
-        """What the footer line says (for tests and the benchmark)."""
-        return str(self.query_one("#payment-summary", Static).render())
 
     # --- sorting ----------------------------------------------------------------------------
 

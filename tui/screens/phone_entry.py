@@ -2,14 +2,21 @@
 what will be charged (each invoice and its amount, one transaction each), and how long the
 link works. The screen watches the page and answers by itself once the card is saved.
 
-A declined card never reaches Paydesk (the page says so on the phone, and the payer tries
-another there), so this screen just keeps waiting. It answers (`dismiss`) with the saved
-card (`PhoneCardSaved`), "expired" (the payer asked for a new link once this one ran out) or
-"cancelled" (Escape: the page is closed and its card will never be charged)."""
+A declined card is refused on the page itself, which stays open for another card: this
+screen says why it was declined (Stripe records it on the page's SetupIntent; the same read
+that watches the page brings it) and keeps waiting.
+
+Once the card is saved, the screen asks whether to keep it on file (Stripe's setup-mode
+page cannot ask): at the kiosk the payer answers, at the front desk staff confirm the payer
+agreed, as for a card typed in (billing.saved_cards). It answers (`dismiss`) with the saved
+card (`PhoneCardSaved`, its `keep` the answer), "expired" (the payer asked for a new link
+once this one ran out) or "cancelled" (Escape: the page is closed, and a card saved on it
+is never charged and taken off file)."""
 
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import threading
 from dataclasses import dataclass
 
@@ -23,13 +30,21 @@ from textual.widgets import Footer, Static
 from textual.worker import get_current_worker
 
 from billing.errors import BalancesChanged, BillingError
+from billing.saved_cards import KEEP_LABEL, KEEP_LABEL_STAFF
 from billing.values import CardChoice, Payer
 from gateway.errors import GatewayError
 from models.money import Money, format_money
 from tui.flow_values import BalancesMoved, FlowStep, PhoneCardSaved, SelectedInvoice
 from tui.screens import PaydeskScreen
 from tui.widgets import ScreenTitle
-from tui.widgets.qr_code import QrCode
+from tui.widgets.qr_code import QrCode, qr_lines
+
+log = logging.getLogger(__name__)
+# Lines the screen's title and footer take from the QR code's height.
+QR_CHROME_LINES = 2
+QR_TOO_LONG = ("This card page's address is too long for a QR code on this screen, and to "
+               "type. Press E to email the link to the payer's phone.")
+LINK_TOO_LONG = "The card page's link (press E to email it):"
 
 
 def remaining_text(seconds: float) -> str:
@@ -55,6 +70,9 @@ class PhoneEntryScreen(PaydeskScreen):
         Binding("escape", "cancel", "Cancel", id="phone.cancel"),
         Binding("e", "email_link", "Email the link", id="phone.email"),
         Binding("n", "new_link", "New link", id="phone.new-link"),
+        # Asked once the card is saved: keep it on file?
+        Binding("y", "keep_card", "Yes, keep it", id="phone.keep"),
+        Binding("n", "use_once", "No, this payment only", id="phone.use-once"),
     ]
 
     @dataclass
@@ -81,6 +99,13 @@ class PhoneEntryScreen(PaydeskScreen):
         changes: tuple
         message: str
 
+    @dataclass
+    class Declined(Message):
+        """The page is still open; `message`: why the last card tried on it was refused
+        (empty: no card was refused, or the payer is trying another)."""
+
+        message: str
+
     def __init__(self, payer: Payer, selection: tuple[SelectedInvoice, ...], *,
                  poll_seconds: float | None = None) -> None:
         super().__init__()
@@ -92,6 +117,10 @@ class PhoneEntryScreen(PaydeskScreen):
         self._expires_at: dt.datetime | None = None
         self._expired = False
         self._done = False
+        # Why the last card tried on the page was refused, as shown ("" while none was).
+        self._declined = ""
+        # The card saved on the page, while the screen asks whether to keep it on file.
+        self._saved: CardChoice | None = None
         # Set to stop the polling thread at once (Escape, or the screen answered).
         self._stop = threading.Event()
 
@@ -148,9 +177,12 @@ class PhoneEntryScreen(PaydeskScreen):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "email_link":
             # At the front desk only: the client is on the phone, away from this screen.
-            return self.payer.kind == "staff" and self.entry_id is not None and not self._expired
+            return (self.payer.kind == "staff" and self.entry_id is not None
+                    and not self._expired and self._saved is None)
         if action == "new_link":
             return self._expired
+        if action in ("keep_card", "use_once"):
+            return self._saved is not None
         return True
 
     # --- opening the page ----------------------------------------------------------------
@@ -174,8 +206,20 @@ class PhoneEntryScreen(PaydeskScreen):
         self._expires_at = message.expires_at
         box = self.query_one("#phone-qr-box", Vertical)
         self.query_one("#phone-qr-wait").remove()
-        box.mount(QrCode(message.url, id="phone-qr"))
-        self.query_one("#phone-link", Static).update(Text(message.url, style="bold"))
+        link = self.query_one("#phone-link", Static)
+        if len(qr_lines(message.url)) <= self.app.size.height - QR_CHROME_LINES:
+            box.mount(QrCode(message.url, id="phone-qr"))
+            link.update(Text(message.url, style="bold"))
+        else:
+            # Stripe's own address without the firm's short links: a code this size would
+            # be cut off (and read as nothing), and the address is too long to type.
+            log.warning("a card page link of %d characters does not fit a QR code on a "
+                        "screen %d lines high; kiosk.phone_link_base gives short links",
+                        len(message.url), self.app.size.height)
+            box.mount(Static(QR_TOO_LONG, id="phone-qr-too-long"))
+            self.query_one("#phone-lead", Static).update(LINK_TOO_LONG)
+            link.add_class("-too-long")
+            link.update(Text(message.url, style="bold"))
         self._tick()
         self.set_interval(1, self._tick)
         self.refresh_bindings()
@@ -198,6 +242,7 @@ class PhoneEntryScreen(PaydeskScreen):
     def _poll(self, entry_id: int) -> None:
         worker = get_current_worker()
         trouble = False
+        declined = ""
         while not self._stop.is_set() and not worker.is_cancelled:
             try:
                 status = self.app.desk.phone_entry_status(self.payer, entry_id)
@@ -214,6 +259,9 @@ class PhoneEntryScreen(PaydeskScreen):
                     self.post_message(self.Answered(status.status, status.payment_method_id,
                                                     status.card_label))
                     return
+                if status.declined != declined:  # said once, not at every look
+                    declined = status.declined
+                    self.post_message(self.Declined(declined))
             self._stop.wait(self.poll_seconds)
 
     @on(Answered)
@@ -221,11 +269,9 @@ class PhoneEntryScreen(PaydeskScreen):
         if self._done or self.entry_id is None:
             return
         if message.status == "saved" and message.payment_method_id:
-            self._done = True
             self._stop.set()
-            card = CardChoice(kind="phone", payment_method_id=message.payment_method_id,
-                              label=message.card_label or "card entered on the phone")
-            self.dismiss(PhoneCardSaved(self.entry_id, card))
+            self._ask_keep(CardChoice(kind="phone", payment_method_id=message.payment_method_id,
+                                      label=message.card_label or "card entered on the phone"))
             return
         if message.status == "expired":
             self._show_expired()
@@ -236,12 +282,44 @@ class PhoneEntryScreen(PaydeskScreen):
         self.query_one("#phone-state", Static).update(
             Text("This card page is closed. Press Escape to go back."))
 
+    def _ask_keep(self, card: CardChoice) -> None:
+        """The card is saved: keep it on file? Nothing is charged until the answer."""
+        if self._saved is not None:
+            return
+        self._saved = card
+        # The payer now answers here: the kiosk's idle timer runs again.
+        self.HOLDS_SESSION = False
+        state = self.query_one("#phone-state", Static)
+        state.set_class(False, "-declined")
+        if self.payer.kind == "staff":
+            question = (f"The {card.label} is saved. Y: {KEEP_LABEL_STAFF[0].lower()}"
+                        f"{KEEP_LABEL_STAFF[1:]}. N: they did not (this payment only).")
+        else:
+            question = (f"Your {card.label} is saved. {KEEP_LABEL}? Press Y for yes, or N "
+                        "to use it for this payment only.")
+        state.update(Text(question, style="bold"))
+        self.refresh_bindings()
+
+    def _answer_keep(self, keep: bool) -> None:
+        if self._saved is None or self._done or self.entry_id is None:
+            return
+        self._done = True
+        card = CardChoice(kind="phone", payment_method_id=self._saved.payment_method_id,
+                          label=self._saved.label, keep=keep)
+        self.dismiss(PhoneCardSaved(self.entry_id, card))
+
+    def action_keep_card(self) -> None:
+        self._answer_keep(True)
+
+    def action_use_once(self) -> None:
+        self._answer_keep(False)
+
     def _show_expired(self) -> None:
         self._expired = True
         self.HOLDS_SESSION = False
         self._stop.set()
-        if self.query("#phone-qr"):
-            self.query_one("#phone-qr").remove()  # a code that no longer pays is not shown
+        for code in self.query("#phone-qr, #phone-qr-too-long"):
+            code.remove()  # a code that no longer pays is not shown
         self.query_one("#phone-countdown", Static).update("")
         self.query_one("#phone-state", Static).update(Text(
             "This link has expired: nothing was charged. Press N for a new link, or Escape "
@@ -257,6 +335,22 @@ class PhoneEntryScreen(PaydeskScreen):
             state.update(Text(f"{message.message}\nPress Escape to go back."))
         elif message.message:
             state.update(Text(f"{message.message} Still waiting for the card..."))
+        else:
+            self._show_waiting()
+
+    @on(Declined)
+    def _declined_on_phone(self, message: Declined) -> None:
+        if self._done or self._expired or self._saved is not None:
+            return
+        self._declined = message.message
+        self._show_waiting()
+
+    def _show_waiting(self) -> None:
+        """The waiting line: why the last card was declined, if one was, then waiting."""
+        state = self.query_one("#phone-state", Static)
+        state.set_class(bool(self._declined), "-declined")
+        if self._declined:
+            state.update(Text(self._declined, style="bold"))
         else:
             state.update("Waiting for the card to be entered on the phone...")
 

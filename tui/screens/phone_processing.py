@@ -3,10 +3,10 @@ paying through the page's entry (once) instead of with a card chosen here."""
 
 from __future__ import annotations
 
-from textual import work
+from collections.abc import Callable
 
-from billing.errors import BalancesChanged
-from billing.values import CardChoice, Payer
+from billing.values import CardChoice, CheckoutResult, Payer, ProgressEvent
+from models.money import Money
 from tui.flow_values import SelectedInvoice
 from tui.screens.processing import ProcessingScreen
 
@@ -19,19 +19,9 @@ class PhoneProcessingScreen(ProcessingScreen):
         super().__init__(payer, selection, card)
         self.entry_id = entry_id
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="pay")
-    def _pay(self) -> None:
+    def _charge(self, amounts: dict[int, Money],
+                on_progress: Callable[[ProgressEvent], None]) -> CheckoutResult:
+        keep = self._card is not None and self._card.keep  # asked once the card was saved
         self._card = None  # the page's entry names the card: nothing of it is kept here
-        amounts = {s.invoice.invoice_id: s.amount for s in self.selection}
-        try:
-            result = self.app.desk.pay_phone_entry(
-                self.payer, self.entry_id, amounts,
-                on_progress=lambda event: self.post_message(self.Progress(event)),
-            )
-        except BalancesChanged as exc:
-            self.post_message(self.Refused(exc.changes, exc.message))
-            return
-        except BaseException:
-            self.post_message(self.Stopped())
-            raise  # the app's worker handler shows the reason
-        self.post_message(self.Done(result))
+        return self.app.desk.pay_phone_entry(self.payer, self.entry_id, amounts,
+                                             on_progress=on_progress, keep=keep)

@@ -5,6 +5,7 @@ through a message, so the screen never freezes."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from rich.text import Text
@@ -18,6 +19,7 @@ from textual.widgets import Button, DataTable, Footer, Select, Static
 from billing.errors import BalancesChanged, BillingError
 from billing.values import BalanceChange, CardChoice, CheckoutResult, Payer, ProgressEvent
 from gateway.errors import GatewayError
+from models.money import Money
 from tui.flow_values import (
     READER_TEST_CARDS,
     BalancesMoved,
@@ -123,15 +125,19 @@ class ProcessingScreen(PaydeskScreen):
                           Text(word, style=style), key=str(item.invoice.invoice_id))
         self._pay()
 
+    def _charge(self, amounts: dict[int, Money],
+                on_progress: Callable[[ProgressEvent], None]) -> CheckoutResult:
+        """Pay `amounts` (in the worker thread); a screen that pays another way overrides
+        this only (the phone's card: tui/screens/phone_processing.py)."""
+        card, self._card = self._card, None  # the screen keeps no card once it is handed over
+        return self.app.desk.pay(self.payer, amounts, card, on_progress=on_progress)
+
     @work(thread=True, exclusive=True, exit_on_error=False, group="pay")
     def _pay(self) -> None:
-        card, self._card = self._card, None  # the screen keeps no card once it is handed over
         amounts = {s.invoice.invoice_id: s.amount for s in self.selection}
         try:
-            result = self.app.desk.pay(
-                self.payer, amounts, card,
-                on_progress=lambda event: self.post_message(self.Progress(event)),
-            )
+            result = self._charge(
+                amounts, lambda event: self.post_message(self.Progress(event)))
         except BalancesChanged as exc:
             # Expected: the payer goes back to the new balances (nothing was charged).
             self.post_message(self.Refused(exc.changes, exc.message))

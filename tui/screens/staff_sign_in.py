@@ -19,7 +19,7 @@ from textual.widgets import Button, Input, Label, Static
 from textual.worker import Worker
 
 from billing.errors import BillingError, SignInFailed, StaffLocked
-from billing.values import StaffSession
+from billing.values_firm import StaffSession  # drawn before the database layer loads
 from tui.screens import PaydeskModal
 from tui.widgets import TextField
 
@@ -48,6 +48,12 @@ class StaffSignInScreen(PaydeskModal[StaffSession | None]):
     class Refused(Message):
         message: str
         locked: bool = False
+
+    def __init__(self) -> None:
+        super().__init__()
+        # A sign-in is being checked: a second Enter must not start another (it would count
+        # as a second try toward the lockout, and a second success would dismiss twice).
+        self._checking = False
 
     def compose(self) -> ComposeResult:
         with Vertical(id="staff-sign-in-box") as box:
@@ -83,13 +89,15 @@ class StaffSignInScreen(PaydeskModal[StaffSession | None]):
     @on(Input.Submitted, "#staff-sign-in-pin")
     @on(Button.Pressed, "#staff-sign-in-submit")
     def _submit(self) -> None:
+        if self._checking:
+            return
         name = self.query_one("#staff-sign-in-name", Input).value.strip()
         pin = self.query_one("#staff-sign-in-pin", Input).value
         if not name or not pin:
             self._show("Enter your name and your PIN.", error=True)
             self.query_one("#staff-sign-in-name" if not name else "#staff-sign-in-pin").focus()
             return
-        self.query_one("#staff-sign-in-submit", Button).disabled = True
+        self._busy(True)
         self._show("Checking…")
         self._sign_in(name, pin)
 
@@ -116,7 +124,7 @@ class StaffSignInScreen(PaydeskModal[StaffSession | None]):
 
     @on(Refused)
     def _refused(self, event: Refused) -> None:
-        self.query_one("#staff-sign-in-submit", Button).disabled = False
+        self._busy(False)
         pin = self.query_one("#staff-sign-in-pin", Input)
         pin.value = ""
         self._show(event.message, error=True, locked=event.locked)
@@ -125,12 +133,19 @@ class StaffSignInScreen(PaydeskModal[StaffSession | None]):
     WORKER_FAILED = "Sign-in is not available: something went wrong. Please try again."
 
     def worker_failed(self, worker: Worker) -> None:
-        self.query_one("#staff-sign-in-submit", Button).disabled = False
+        self._busy(False)
+        self.query_one("#staff-sign-in-pin", Input).focus()
         error = worker.error
         # Billing's own errors are written for the person at the desk; anything else is
         # logged by the app, never shown as an exception's text.
         self._show(f"Sign-in is not available: {error.message}"
                    if isinstance(error, BillingError) else self.WORKER_FAILED, error=True)
+
+    def _busy(self, busy: bool) -> None:
+        """While a sign-in is checked, neither field nor the button takes another."""
+        self._checking = busy
+        for widget_id in ("#staff-sign-in-name", "#staff-sign-in-pin", "#staff-sign-in-submit"):
+            self.query_one(widget_id).disabled = busy
 
     def _show(self, message: str, *, error: bool = False, locked: bool = False) -> None:
         box = self.query_one("#staff-sign-in-message", Static)

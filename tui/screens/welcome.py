@@ -5,6 +5,7 @@ The way to the staff screens always goes through the staff sign-in (a PIN)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual import on, work
@@ -15,9 +16,12 @@ from textual.message import Message
 from textual.widgets import Button, Footer, Input, Static
 
 from billing.errors import BillingError
-from billing.values import PayableInvoice, Payer
 from tui.screens import PaydeskScreen
 from tui.widgets import ScreenTitle, TextField
+
+if TYPE_CHECKING:
+    # Names only: this screen is drawn before the database layer is loaded.
+    from billing.values import PayableInvoice, Payer
 
 CODE_HELP = "Enter opens the one invoice the code is for."
 

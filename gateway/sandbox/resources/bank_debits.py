@@ -14,7 +14,8 @@ support.stripe.com/questions/verify-a-new-ach-direct-debit-customer-using-micro-
 - Numbers typed in (no Financial Connections account) are verified by microdeposits: the
   intent goes to `requires_action` with `next_action.verify_with_microdeposits`; POST
   .../verify_microdeposits with `amounts` (test: 32 and 45) or `descriptor_code` (test:
-  SM11AA). Test values 10/11 or SM33CC exceed the attempts; 40/41 or SM44DD time out.
+  SM11AA), whichever `next_action.verify_with_microdeposits.microdeposit_type` says was
+  sent (the other is refused without using an attempt). Test values 10/11 or SM33CC exceed the attempts; 40/41 or SM44DD time out.
   A payer has 3 attempts for amounts, 10 for a descriptor code; the microdeposit lands in
   1-2 business days and must be verified within 10 days.
 - Then the intent is `processing` (charge.pending, payment_intent.processing) until the
@@ -43,6 +44,9 @@ VERIFY_WITHIN = 10 * 24 * 3600
 SUCCESS = ((32, 45), "SM11AA")
 EXCEEDED = ((10, 11), "SM33CC")
 TIMED_OUT = ((40, 41), "SM44DD")
+TIMEOUT_CODE = "payment_method_microdeposit_verification_timeout"
+TIMEOUT_MESSAGE = ("The microdeposits were not verified in time; collect the bank account "
+                   "again.")
 MICRODEPOSITS = "_microdeposits"  # private: type, attempts, expiry of an open verification
 MANDATE = "_mandate"  # private: the mandate the intent's debit runs under
 USED = "_used"  # private: confirmed once; without a Customer it cannot be used again
@@ -206,6 +210,8 @@ def _confirm(state: State, pi: dict[str, Any], params: dict[str, Any],
     kind = _TYPES.get(state, "descriptor_code")
     now = state.now()
     pi[MICRODEPOSITS] = {"type": kind, "attempts": 0, "expires_at": now + VERIFY_WITHIN}
+    # Unverified when the 10 days are up, the debit fails by itself (finish_debit).
+    settlement.schedule_at(state, pi, now + VERIFY_WITHIN + 1)
     pi.update(status="requires_action", next_action={
         "type": "verify_with_microdeposits", "verify_with_microdeposits": {
             "arrival_date": settlement.add_business_days(now, ARRIVAL_BUSINESS_DAYS),
@@ -262,7 +268,13 @@ def _charge(state: State, pi: dict[str, Any], pm: dict[str, Any]) -> dict[str, A
 
 
 def finish_debit(state: State, pi: dict[str, Any]) -> None:
-    """The debit settles (settlement.py): the test account's outcome. Automatic."""
+    """The debit settles (settlement.py): the test account's outcome. Automatic. A debit
+    still waiting for its microdeposits when their 10 days are up fails instead, as
+    Stripe's does (payment_intent.payment_failed, ..._verification_timeout)."""
+    if pi["status"] == "requires_action" and pi.get(MICRODEPOSITS) is not None:
+        _end_verification(state, pi, state.get(pi["payment_method"], "payment_method"),
+                          TIMEOUT_CODE, TIMEOUT_MESSAGE)
+        return
     charge = state.objects.get(pi.get("latest_charge") or "")
     if pi["status"] != "processing" or charge is None or charge["status"] != "pending":
         return
@@ -315,12 +327,16 @@ def verify_microdeposits(state: State, params: dict[str, Any], pi: str) -> dict[
         raise unexpected_state("This PaymentIntent has no microdeposits to verify: it has a "
                                f"status of {obj['status']}.")
     given, value = _values(params)
+    if given != open_["type"]:
+        # Stripe answers by the deposit it sent, not by what the payer chose to send: the
+        # other kind is refused as a bad parameter, and no attempt is used.
+        wanted = "a descriptor_code" if open_["type"] == "descriptor_code" else "amounts"
+        raise invalid(f"The microdeposit sent to this bank account is of type "
+                      f"{open_['type']}: verify it with {wanted}, not {given}.", param=given)
     index = 0 if given == "amounts" else 1
     pm = state.get(obj["payment_method"], "payment_method")
     if state.now() > open_["expires_at"] or value == TIMED_OUT[index]:
-        _fail_verification(state, obj, pm, "payment_method_microdeposit_verification_timeout",
-                           "The microdeposits were not verified in time; collect the bank "
-                           "account again.")
+        _fail_verification(state, obj, pm, TIMEOUT_CODE, TIMEOUT_MESSAGE)
     if value == EXCEEDED[index]:
         open_["attempts"] = ATTEMPTS[open_["type"]]
     elif value != SUCCESS[index]:
@@ -346,6 +362,12 @@ def verify_microdeposits(state: State, params: dict[str, Any], pi: str) -> dict[
 
 def _fail_verification(state: State, pi: dict[str, Any], pm: dict[str, Any], code: str,
                        message: str) -> None:
+    _end_verification(state, pi, pm, code, message)
+    raise invalid(message, code=code, saved=True)
+
+
+def _end_verification(state: State, pi: dict[str, Any], pm: dict[str, Any], code: str,
+                      message: str) -> None:
     pi.pop(MICRODEPOSITS, None)
     pi.update(status="requires_payment_method", next_action=None, payment_method=None,
               last_payment_error={"code": code, "message": message,
@@ -355,7 +377,6 @@ def _fail_verification(state: State, pi: dict[str, Any], pm: dict[str, Any], cod
     if mandate is not None:
         banks.set_mandate_status(state, mandate, "inactive")
     state.emit("payment_intent.payment_failed", pi)
-    raise invalid(message, code=code, saved=True)
 
 
 _PI = r"/v1/payment_intents/(?P<pi>pi_\w+)"

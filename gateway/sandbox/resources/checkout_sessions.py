@@ -16,8 +16,12 @@ What Stripe does, and so the sandbox:
   `checkout.session.expired` is sent; here an expiry by the clock is automatic (no request).
 - A card saved in setup mode has `allow_redisplay` "always"
   (https://support.stripe.com/questions/prefilling-saved-cards-in-checkout) unless the
-  session's `payment_method_data[allow_redisplay]` overrides it. The sandbox's page adds a
-  "keep this card on file" box: ticked, "always"; unticked, that override (or the default).
+  session's `payment_method_data[allow_redisplay]` overrides it: that value is set on the
+  card at confirmation, whatever the page shows (the pinned SDK's
+  SessionCreateParamsPaymentMethodData). Stripe's setup-mode page has no "keep this card
+  on file" box, and neither has the sandbox's; `custom_fields` (which could ask the
+  question) are not available in setup mode
+  (https://docs.stripe.com/payments/checkout/custom-fields), so the sandbox refuses them.
 - `url` is there only while the session is open. A declined card leaves it open (the
   SetupIntent fails, nothing is attached); a card that asks for 3-D Secure is set up only
   once the challenge (the sandbox's test page) is completed, as on Stripe's page.
@@ -45,7 +49,8 @@ MAX_LIFETIME = 24 * 3600
 TEXT_LIMIT = 1200  # "Text can be up to 1200 characters in length."
 OTHER_MODES_ONLY = ("line_items", "saved_payment_method_options", "payment_intent_data",
                     "subscription_data", "submit_type", "customer_creation",
-                    "optional_items", "discounts", "invoice_creation", "shipping_options")
+                    "optional_items", "discounts", "invoice_creation", "shipping_options",
+                    "custom_fields")
 # What the sandbox models; anything else the SDK allows is refused as unsupported.
 SUPPORTED = frozenset({
     "mode", "ui_mode", "customer", "currency", "expires_at", "success_url", "cancel_url",
@@ -224,19 +229,20 @@ AUTH_FAILED = ("We are unable to authenticate your payment method. Please choose
                "different payment method and try again.")
 
 
-def submit_card(state: State, session: dict[str, Any], pm: dict[str, Any],
-                keep_on_file: bool) -> ApiError | str | None:
+def submit_card(state: State, session: dict[str, Any],
+                pm: dict[str, Any]) -> ApiError | str | None:
     """The payer submitted a card: None once it is set up and the session complete; the
     decline (the page shows its message; the session stays open, the card unattached);
     or AUTHENTICATE when the card asks for 3-D Secure (Stripe's page opens the bank's
     challenge; `authenticate` finishes). The SetupIntent is made at the first submission."""
     seti = _setup_intent(state, session)
     session.pop("_pending", None)  # a new card replaces one left waiting for 3-D Secure
-    pm["allow_redisplay"] = "always" if keep_on_file else (
-        session.get("_allow_redisplay") or "always")
+    # The session's override, as Stripe sets it at confirmation; "always" without one.
+    pm["allow_redisplay"] = session.get("_allow_redisplay") or "always"
     if state.card_of(pm).authentication_required:
-        seti.update(status="requires_action", payment_method=pm["id"], next_action={
-            "type": "use_stripe_sdk", "use_stripe_sdk": {}})
+        # A new confirmation clears the last one's error, as Stripe does.
+        seti.update(status="requires_action", payment_method=pm["id"], last_setup_error=None,
+                    next_action={"type": "use_stripe_sdk", "use_stripe_sdk": {}})
         session["_pending"] = pm["id"]
         state.emit("setup_intent.requires_action", seti)
         return AUTHENTICATE
@@ -259,9 +265,18 @@ def authenticate(state: State, session: dict[str, Any], passed: bool) -> ApiErro
 
 def _failed(state: State, seti: dict[str, Any], pm: dict[str, Any], error: ApiError,
             kind: str) -> None:
-    seti.update(status="requires_payment_method", payment_method=None, last_setup_error={
-        "code": error.code, "decline_code": error.decline_code, "message": error.message,
-        "payment_method": state.render(pm), "type": kind})
+    """The SetupIntent back to `requires_payment_method`, with Stripe's `last_setup_error`
+    (the pinned SDK's SetupIntent.LastSetupError): what the page said, and the card refused.
+    The session stays open: the payer can try another card on the same page."""
+    failure: dict[str, Any] = {"code": error.code, "decline_code": error.decline_code,
+                               "message": error.message, "param": error.param,
+                               "payment_method": state.render(pm),
+                               "payment_method_type": pm["type"], "type": kind}
+    if error.code:
+        failure["doc_url"] = ("https://stripe.com/docs/error-codes/"
+                              + error.code.replace("_", "-"))
+    seti.update(status="requires_payment_method", payment_method=None,
+                last_setup_error=failure)
     state.emit("setup_intent.setup_failed", seti)
 
 
