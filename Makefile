@@ -35,11 +35,13 @@ chromium:
 	sh scripts/ensure-chromium.sh
 
 # PostgreSQL tests run when the server answers; CI (.ci/run) makes them mandatory.
+# Four workers on two cores: the interface tests spend most of their time waiting on the
+# app (a worker keeps about half a core busy), so four finish the suite far sooner.
 test: $(VENV) lint chromium
 	@if [ -z "$$PAYDESK_TEST_POSTGRES_URL" ] && $(BIN)/python -c "import psycopg2,sys; psycopg2.connect('$(PG_URL)', connect_timeout=3).close()" 2>/dev/null; then \
 		export PAYDESK_TEST_POSTGRES_URL='$(PG_URL)'; \
 	fi; \
-	$(BIN)/python -m pytest -n auto --dist loadgroup $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n 4 --dist loadgroup $(PYTEST_ARGS)
 
 clean-venv:
 	rm -rf $(VENV)

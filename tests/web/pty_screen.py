@@ -122,6 +122,14 @@ class Terminal:
             os.write(self._master, key.encode())
         return mark
 
+    async def wait_for_output(self, since: int, timeout: float = 20.0) -> None:
+        """Wait until the program has written anything after `since` (a key's repaint)."""
+        deadline = time.monotonic() + timeout
+        while len(self.stream) <= since:
+            if time.monotonic() > deadline or self.proc.poll() is not None:
+                raise AssertionError("nothing drawn after the key")
+            await asyncio.to_thread(self.read, 0.1)
+
     def close(self) -> None:
         if self.proc.poll() is None:
             os.killpg(self.proc.pid, signal.SIGTERM)

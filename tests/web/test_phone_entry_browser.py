@@ -312,7 +312,15 @@ async def test_no_card_number_passes_through_paydesk(sandbox_process, chromium, 
         await terminal.wait_for("Sign in")
         terminal.press(F2)
         await terminal.wait_for("Email")
-        mark = terminal.press("dana.whitfield@example.com", "\t", "demo-dana", "\r")
+        # Typed as a person types: each field drawn before the next key (a burst of text and
+        # a Tab binding can be applied out of order).
+        mark = terminal.press("dana.whitfield@example.com")
+        await terminal.wait_for("dana.whitfield@example.com", since=mark)
+        mark = terminal.press("\t")
+        await terminal.wait_for_output(mark)
+        mark = terminal.press("demo-dana")
+        await terminal.wait_for("•" * len("demo-dana"), since=mark)
+        mark = terminal.press("\r")
         await terminal.wait_for("5 invoices ticked", since=mark)
         mark = terminal.press(DOWN, DOWN, DOWN, " ", DOWN, " ")  # untick INV-1012, INV-1021
         await terminal.wait_for("3 invoices ticked", since=mark)
