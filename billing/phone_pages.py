@@ -19,6 +19,7 @@ from collections.abc import Callable
 
 from billing.audit import audit
 from billing.receipts import card_label
+from billing.saved_cards import release_card
 from gateway import errors as gw
 from models.db import write_transaction
 from models.phone_entries import PhoneEntry
@@ -35,15 +36,6 @@ def _subject(entry_id: int) -> str:
     return f"phone_entry:{entry_id}"
 
 
-def _release(gateway, pm_id: str, key: str) -> None:
-    """Detach the card; one already off its customer (an earlier try) is released."""
-    try:
-        gateway.detach_card(pm_id, idempotency_key=key)
-    except gw.InvalidRequest:
-        if gateway.card(pm_id).customer is not None:
-            raise
-
-
 def _finish(gateway, entry: PhoneEntry) -> bool:
     """Close the page at Stripe and release the card saved on it, if any. True once done
     (and recorded); False when Stripe did not answer (left for the next sweep)."""
@@ -57,7 +49,7 @@ def _finish(gateway, entry: PhoneEntry) -> bool:
             return False  # not closed yet: looked at again by the next sweep
         card = page.card if page.card is not None and page.card.customer else None
         if card is not None:
-            _release(gateway, card.payment_method_id, f"{entry.expire_key}:release")
+            release_card(gateway, card.payment_method_id, f"{entry.expire_key}:release")
     except gw.GatewayError as exc:
         log.warning("phone page %s: still to be closed (%s)", entry.id, type(exc).__name__)
         return False

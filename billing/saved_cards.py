@@ -159,7 +159,7 @@ def settle_card(gateway, checkout_id: int, *, terminal: str) -> str | None:
             kept = gateway.keep_card(pm_id, idempotency_key=f"{key}:keep")
             dropped = _drop_duplicates(gateway, checkout, kept, key)
         else:
-            _release(gateway, pm_id, f"{key}:release")
+            release_card(gateway, pm_id, f"{key}:release")
             dropped = []
     except gw.GatewayError as exc:
         log.warning("checkout %s: the card is still to be %s (%s)", checkout_id,
@@ -192,7 +192,7 @@ def _why_released(checkout: Checkout, consent: CardConsent | None) -> str:
     return "the payer did not agree to keep it" if consent is None else "not kept"
 
 
-def _release(gateway, pm_id: str, key: str) -> None:
+def release_card(gateway, pm_id: str, key: str) -> None:
     """Detach the card; one already off its customer (an earlier try) is released."""
     try:
         gateway.detach_card(pm_id, idempotency_key=key)
@@ -216,7 +216,7 @@ def _drop_duplicates(gateway, checkout: Checkout, kept: CardInfo, key: str) -> l
                                      c.payment_method_id == kept.payment_method_id))
     dropped = [c for c in same if c.payment_method_id != stays.payment_method_id]
     for card in dropped:
-        _release(gateway, card.payment_method_id, f"{key}:duplicate:{card.payment_method_id}")
+        release_card(gateway, card.payment_method_id, f"{key}:duplicate:{card.payment_method_id}")
     return dropped
 
 
@@ -270,7 +270,7 @@ def remove_saved_card(gateway, payer: Payer, payment_method_id: str, *,
             staff=payer.staff.staff_id if by_staff and payer.staff else None,
             terminal=terminal, idempotency_key=f"paydesk-remove-card-{uuid.uuid4().hex}")
     try:
-        _release(gateway, payment_method_id, removal.idempotency_key)
+        release_card(gateway, payment_method_id, removal.idempotency_key)
     except gw.GatewayError as exc:
         unknown = isinstance(exc, gw.OutcomeUnknown)
         with write_transaction():

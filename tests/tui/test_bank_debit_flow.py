@@ -15,7 +15,7 @@ from models import Checkout, InvoicePayment
 from models.bank_debits import BankAuthorization
 from tests.tui.conftest import WALK_NOW
 from tests.tui.fakes import screen_text, settle, type_text
-from tests.tui.test_desk_walkthrough import desk_app, sign_in
+from tests.tui.test_desk_walkthrough import desk_app, open_client, sign_in
 from tests.tui.test_kiosk_walkthrough import dana_signs_in, go_to_row, kiosk_app
 from tui.screens.bank_authorization import BankAuthorizationScreen
 from tui.screens.bank_result import BankResultScreen
@@ -178,13 +178,7 @@ async def test_at_the_front_desk_staff_read_the_script_and_confirm_the_client_ag
     app = desk_app(desk_services)
     async with app.run_test(size=(80, 24)) as pilot:
         await sign_in(pilot, "Front Desk", "2468")
-        await type_text(pilot, "Dana")
-        await settle(pilot)
-        await pilot.press("down")
-        await pilot.press("enter")
-        await settle(pilot)
-        page = app.screen
-        assert isinstance(page, PaymentPageScreen)
+        page = await open_client(pilot, "Dana")
         for number in ("INV-1004", "INV-1009", "INV-1012", "INV-1021"):
             await go_to_row(pilot, page, number)
             await pilot.press("space")

@@ -4,14 +4,11 @@ record keeps the holder's name. Real Desk, demo firm, Stripe sandbox, at 80x24."
 
 from __future__ import annotations
 
-import pytest
 from textual.widgets import Input, Static
 
-from billing.config import Settings
-from billing.services import build_services
 from models.bank_debits import BankAuthorization
-from tests.tui.conftest import WALK_NOW
 from tests.tui.fakes import settle, type_text
+from tests.tui.test_bank_debit_flow import services  # noqa: F401 - the bank flow's fixture
 from tests.tui.test_kiosk_walkthrough import dana_signs_in, kiosk_app
 from tui.screens.bank_authorization import BankAuthorizationScreen
 from tui.screens.bank_result import BankResultScreen
@@ -21,19 +18,7 @@ from tui.screens.payment_method import PaymentMethodScreen
 HOLDER = "Samuel Whitfield"
 
 
-@pytest.fixture
-def services(demo_sqlite, sqlite_url, tmp_path):
-    settings = Settings(database_url=sqlite_url, outbox_dir=str(tmp_path / "outbox"),
-                        terminal="kiosk-test")
-    built = build_services(settings, clock=lambda: WALK_NOW, reconcile_at_start=False)
-    built.sandbox.configure_bank_debits(settlement_delay=3600)
-    try:
-        yield built
-    finally:
-        built.close()
-
-
-async def test_the_authorization_names_the_holder_typed_and_billing_accepts_it(services):
+async def test_the_authorization_names_the_holder_typed_and_billing_accepts_it(services):  # noqa: F811
     app = kiosk_app(services)
     async with app.run_test(size=(80, 24)) as pilot:
         await dana_signs_in(pilot)

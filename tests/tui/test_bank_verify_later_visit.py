@@ -16,11 +16,10 @@ from models.demo import DANA_EMAIL
 from tests.billing.bank_support import web
 from tests.tui.fakes import screen_text, settle, type_text
 from tests.tui.test_bank_debit_flow import services  # noqa: F401 - the fixture
-from tests.tui.test_desk_walkthrough import desk_app, sign_in
+from tests.tui.test_desk_walkthrough import desk_app, open_client, sign_in
 from tests.tui.test_kiosk_walkthrough import dana_signs_in, go_to_row, kiosk_app
 from tui.screens.bank_result import BankResultScreen
 from tui.screens.bank_verify import BankVerifyScreen
-from tui.screens.payment_page import PaymentPageScreen
 
 PAID = ("INV-1001", "INV-1004", "INV-1009")
 
@@ -102,13 +101,7 @@ async def test_the_front_desk_offers_the_code_and_shows_a_failed_bank_payment(de
     app = desk_app(desk_services)
     async with app.run_test(size=(80, 24)) as pilot:
         await sign_in(pilot, "Front Desk", "2468")
-        await type_text(pilot, "Dana")
-        await settle(pilot)
-        await pilot.press("down")
-        await pilot.press("enter")
-        await settle(pilot)
-        page = app.screen
-        assert isinstance(page, PaymentPageScreen)
+        page = await open_client(pilot, "Dana")
         assert page.query_one("#payment-bank-verify", Button).display
         await pilot.press("escape")  # back to the front desk
         await settle(pilot)
@@ -116,13 +109,7 @@ async def test_the_front_desk_offers_the_code_and_shows_a_failed_bank_payment(de
         search = app.screen.query_one("#desk-home-search")
         search.value = ""
         search.focus()
-        await type_text(pilot, "Theo Marsh")
-        await settle(pilot)
-        await pilot.press("down")
-        await pilot.press("enter")
-        await settle(pilot)
-        page = app.screen
-        assert isinstance(page, PaymentPageScreen)
+        page = await open_client(pilot, "Theo Marsh")
         assert not page.query_one("#payment-bank-verify", Button).display
         sentence = ("Bank payment of $920.00 failed on Oct 20, 2026: the bank account is "
                     "closed (ACH return R02)")

@@ -21,6 +21,7 @@ from tui.screens.desk_payments import DeskPaymentsScreen
 from tui.screens.desk_refund import DeskRefundScreen
 from tui.screens.desk_settings import DeskSettingsScreen
 from tui.screens.desk_share import DeskShareScreen
+from tui.screens.payment_page import PaymentPageScreen
 from tui.screens.staff_sign_in import StaffSignInScreen
 
 NOW = WALK_NOW
@@ -47,6 +48,19 @@ async def sign_in(pilot, name: str, pin: str) -> None:
     await type_text(pilot, pin)
     await pilot.press("enter")
     await settle(pilot)
+
+
+async def open_client(pilot, text: str):
+    """At the front desk: search for `text` and open the first client found (their payment
+    page, which is returned)."""
+    await type_text(pilot, text)
+    await settle(pilot)
+    await pilot.press("down")
+    await pilot.press("enter")
+    await settle(pilot)
+    page = pilot.app.screen
+    assert isinstance(page, PaymentPageScreen), page
+    return page
 
 
 def text_of(app, selector: str) -> str:

@@ -23,7 +23,7 @@ from models.money import Money
 from tests.billing.bank_support import DELAY, FAILS, pay_three
 from tests.tui.fakes import screen_text, settle, type_text
 from tests.tui.test_bank_debit_flow import ACCOUNT, ROUTING, type_account
-from tests.tui.test_desk_walkthrough import desk_app, sign_in
+from tests.tui.test_desk_walkthrough import desk_app, open_client, sign_in
 from tests.tui.test_kiosk_walkthrough import go_to_row, kiosk_app
 from tui.screens.bank_result import BankResultScreen
 from tui.screens.client_sign_in import ClientSignInScreen
@@ -138,11 +138,7 @@ def test_kiosk_bank_screen(snap_compare, kiosk, name, size):
 
 async def tel_script_confirmed(pilot) -> None:
     await sign_in(pilot, "Front Desk", "2468")
-    await type_text(pilot, "Dana")
-    await settle(pilot)
-    await pilot.press("down", "enter")
-    await settle(pilot)
-    page = pilot.app.screen
+    page = await open_client(pilot, "Dana")
     for number in ("INV-1012", "INV-1021"):  # three of the five stay ticked
         await go_to_row(pilot, page, number)
         await pilot.press("space")

@@ -107,7 +107,9 @@ def intro_text(rows: Mapping[str, PageRow], *, online: bool, code_payer: bool,
     if single_invoice:
         return "This firm takes one invoice per payment: tick one invoice and set the amount."
     cases = len({r.invoice.case_number for r in rows.values()})
-    return (f"{len(rows)} invoices across {cases} case{'s' if cases != 1 else ''}. "
+    count = len(rows)
+    return (f"{count} invoice{'s' if count != 1 else ''} across {cases} "
+            f"case{'s' if cases != 1 else ''}. "
             "Untick what you do not want to pay now; each invoice is its own transaction.")
 
 
