@@ -26,6 +26,7 @@ from textual.worker import Worker, WorkerState
 from billing.errors import BillingError
 from billing.startup_gate import stripe_unreachable
 from gateway.errors import GatewayError
+from tui import terminal_watch
 from tui.app_startup import AfterFirstScreen
 from tui.demo_hints import DemoHints
 from tui.demo_hints import demo_hints as build_demo_hints
@@ -197,6 +198,9 @@ class PaydeskApp(App[None]):
 
     def on_mount(self) -> None:
         self.screen_change_signal.subscribe(self, self._mark_test_mode)
+        terminal = None if self.is_headless else terminal_watch.watched_terminal()
+        if terminal is not None:
+            self.set_interval(terminal_watch.CHECK_SECONDS, lambda: self._watch(terminal))
         if self.is_kiosk:
             self.set_interval(min(1.0, self.kiosk_idle_seconds / 4), self.kiosk_idle_tick)
         if self.firm is None:
@@ -204,6 +208,11 @@ class PaydeskApp(App[None]):
         else:
             # After Textual's start-up batch: a screen pushed during it is drawn twice.
             self.call_later(self._start)
+
+    def _watch(self, terminal: int) -> None:
+        """Stop when the terminal has hung up and the hang-up signal did not stop us."""
+        if terminal_watch.hung_up(terminal):
+            self.exit(return_code=1)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="firm")
     def _load_firm(self) -> None:

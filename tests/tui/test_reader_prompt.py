@@ -58,12 +58,13 @@ async def test_the_prompt_shows_each_amount_and_the_total_and_escape_cancels(
         await settle(pilot)
         app.push_screen(ProcessingScreen(dana, selection, card))
         await until(pilot, lambda: waiting(kiosk_services), "the reader waiting for the card")
+        # The footer shows the cancel key once it has repainted with the prompt.
+        await until(pilot, lambda: "esc Cancel" in screen_text(app), "the cancel key")
         text = " ".join(screen_text(app).split())
         assert "Present the card on the reader" in text
         for number, amount in PAID.items():
             assert f"{number} {amount}" in text
         assert "Paying 3 invoices · total $2,255.50" in text
-        assert "esc Cancel" in text
         await pilot.press("escape")
         await until(pilot, lambda: isinstance(app.screen, ResultScreen), "the result")
         await settle(pilot)
