@@ -16,7 +16,12 @@ from models.bank_debits import BankAuthorization
 from tests.tui.conftest import WALK_NOW
 from tests.tui.fakes import screen_text, settle, type_text
 from tests.tui.test_desk_walkthrough import desk_app, open_client, sign_in
-from tests.tui.test_kiosk_walkthrough import dana_signs_in, go_to_row, kiosk_app
+from tests.tui.test_kiosk_walkthrough import (
+    dana_chooses_how_to_pay_three,
+    dana_signs_in,
+    go_to_row,
+    kiosk_app,
+)
 from tui.screens.bank_authorization import BankAuthorizationScreen
 from tui.screens.bank_result import BankResultScreen
 from tui.screens.bank_verify import BankVerifyScreen
@@ -53,14 +58,7 @@ def seeded() -> int:
 
 async def to_bank_tab(pilot, app) -> PaymentMethodScreen:
     """Dana keeps three invoices ticked and chooses "Bank account"."""
-    page = await dana_signs_in(pilot)
-    for number in ("INV-1012", "INV-1021"):
-        await go_to_row(pilot, page, number)
-        await pilot.press("space")
-    await settle(pilot)
-    await pilot.press("c")
-    await settle(pilot)
-    assert isinstance(app.screen, PaymentMethodScreen)
+    await dana_chooses_how_to_pay_three(pilot)
     await pilot.click("#--content-tab-method-bank")
     await settle(pilot)
     return app.screen

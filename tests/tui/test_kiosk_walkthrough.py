@@ -51,6 +51,20 @@ async def dana_signs_in(pilot) -> PaymentPageScreen:
     return page
 
 
+async def dana_chooses_how_to_pay_three(pilot) -> PaymentMethodScreen:
+    """Dana signs in, unticks INV-1012 and INV-1021 (INV-1001, INV-1004 and INV-1009 stay
+    ticked) and continues to the payment method screen."""
+    page = await dana_signs_in(pilot)
+    for number in ("INV-1012", "INV-1021"):
+        await go_to_row(pilot, page, number)
+        await pilot.press("space")
+    await settle(pilot)
+    await pilot.press("c")
+    await settle(pilot)
+    assert isinstance(pilot.app.screen, PaymentMethodScreen)
+    return pilot.app.screen
+
+
 async def go_to_row(pilot, page: PaymentPageScreen, number: str) -> None:
     table = page.query_one("#payment-table")
     while table.cursor_row > 0:

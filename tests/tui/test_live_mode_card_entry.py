@@ -19,7 +19,7 @@ from models import Client
 from models.demo import DANA_EMAIL
 from tests.tui.conftest import WALK_NOW
 from tests.tui.fakes import screen_text, settle
-from tests.tui.test_kiosk_walkthrough import dana_signs_in, go_to_row
+from tests.tui.test_kiosk_walkthrough import dana_chooses_how_to_pay_three
 from tests.tui.test_phone_entry_flow import CARD, post, until
 from tui.factory import make_app
 from tui.flow_values import InvoicesChosen, SelectedInvoice
@@ -77,15 +77,7 @@ def tap_a_card(sandbox) -> None:
 
 
 async def kiosk_method_screen(pilot, app) -> PaymentMethodScreen:
-    page = await dana_signs_in(pilot)
-    for number in ("INV-1012", "INV-1021"):  # untick: INV-1001, INV-1004, INV-1009 stay
-        await go_to_row(pilot, page, number)
-        await pilot.press("space")
-    await settle(pilot)
-    await pilot.press("c")
-    await settle(pilot)
-    assert isinstance(app.screen, PaymentMethodScreen)
-    return app.screen
+    return await dana_chooses_how_to_pay_three(pilot)
 
 
 async def test_the_kiosk_offers_the_reader_first_and_no_typed_card(services, sandbox):

@@ -21,10 +21,12 @@ from models import Checkout, Client, InvoicePayment, OutboundEmail, PhoneEntry
 from models.demo import DANA_EMAIL
 from tests.tui.conftest import WALK_NOW
 from tests.tui.fakes import screen_text, settle
-from tests.tui.test_kiosk_walkthrough import dana_signs_in, go_to_row, kiosk_app
+from tests.tui.test_kiosk_walkthrough import (
+    dana_chooses_how_to_pay_three,
+    kiosk_app,
+)
 from tests.tui.test_qr_code import decode, modules_from_text
 from tui.flow_values import SelectedInvoice
-from tui.screens.payment_method import PaymentMethodScreen
 from tui.screens.phone_entry import PhoneEntryScreen
 from tui.screens.result import ResultScreen
 from tui.screens.review import ReviewScreen
@@ -80,14 +82,7 @@ async def until(pilot, condition, what: str, tries: int = 200) -> None:
 async def to_phone_entry(pilot, app, shown: str = "#phone-qr") -> PhoneEntryScreen:
     """Dana ticks three invoices, chooses "On my phone", reviews and presses Pay; returns
     once the phone screen shows `shown` (the QR code)."""
-    page = await dana_signs_in(pilot)
-    for number in ("INV-1012", "INV-1021"):
-        await go_to_row(pilot, page, number)
-        await pilot.press("space")
-    await settle(pilot)
-    await pilot.press("c")
-    await settle(pilot)
-    assert isinstance(app.screen, PaymentMethodScreen)
+    await dana_chooses_how_to_pay_three(pilot)
     await pilot.click("#--content-tab-method-phone")
     await settle(pilot)
     await pilot.press("f5")
